@@ -1,0 +1,173 @@
+/*
+ * stats.h - statistics accumulators, all of fixed size:
+ *
+ *   bf_tally    count, mean, variance (Welford), min, max of observations;
+ *   bf_timeavg  time-weighted average and maximum of a piecewise-constant
+ *               quantity (queue length, busy servers, number in zone);
+ *   bf_hist     a log-bucketed histogram whose quantiles have a relative
+ *               error of at most 1/128 (< 0.8%), mergeable by adding
+ *               counts, so per-replication histograms pool exactly;
+ *   bf_ci       mean and Student-t confidence half-width across
+ *               replications.
+ *
+ * None of them allocates or grows with the number of observations, so the
+ * memory a run uses does not depend on its simulated horizon.
+ *
+ * Histogram buckets.  A value x >= BF_HIST_MIN is put in the bucket given
+ * by its binary exponent and the top BF_HIST_SUB_BITS bits of its
+ * mantissa, i.e. buckets [2^e (1 + k/64), 2^e (1 + (k+1)/64)).  A bucket's
+ * width is at most 1/64 of its lower edge, so reporting its midpoint is
+ * off by at most 1/128 relative to any value inside it.  Values below
+ * BF_HIST_MIN (about 1 ms, when the values are seconds) are counted in an
+ * underflow bucket reported as 0; values above BF_HIST_MAX are clamped to
+ * the top bucket (max is kept exactly).
+ */
+#ifndef BORDERFLOW_STATS_H
+#define BORDERFLOW_STATS_H
+
+#include <string.h>
+
+#include "borderflow/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- tally ---------------------------------------------------------- */
+
+typedef struct bf_tally {
+    uint64_t n;
+    double mean;
+    double m2; /* sum of squared deviations from the mean */
+    double min;
+    double max;
+} bf_tally;
+
+void bf_tally_init(bf_tally *t);
+
+static inline void bf_tally_add(bf_tally *t, double x)
+{
+    t->n++;
+    double d = x - t->mean;
+    t->mean += d / (double)t->n;
+    t->m2 += d * (x - t->mean);
+    if (x < t->min)
+        t->min = x;
+    if (x > t->max)
+        t->max = x;
+}
+
+/* dst += src (Chan et al. parallel update). */
+void bf_tally_merge(bf_tally *dst, const bf_tally *src);
+
+/* Mean (0 if empty); sample variance (n-1 denominator, 0 if n < 2). */
+double bf_tally_mean(const bf_tally *t);
+double bf_tally_variance(const bf_tally *t);
+
+/* ---- time average --------------------------------------------------- */
+
+typedef struct bf_timeavg {
+    bf_time t0;     /* start of the observation window */
+    bf_time last_t; /* time of the last change */
+    double value;   /* current value */
+    double area;    /* integral of value over [t0, last_t] */
+    double max;     /* largest value seen in the window */
+} bf_timeavg;
+
+/* Starts a window at time t with the current value v. */
+void bf_timeavg_start(bf_timeavg *a, bf_time t, double v);
+
+/* The value changes to v at time t (t >= last_t). */
+static inline void bf_timeavg_set(bf_timeavg *a, bf_time t, double v)
+{
+    a->area += a->value * (t - a->last_t);
+    a->last_t = t;
+    a->value = v;
+    if (v > a->max)
+        a->max = v;
+}
+
+/* Time average over [t0, t] (t >= last_t); the current value if the
+ * window is empty. */
+double bf_timeavg_mean(const bf_timeavg *a, bf_time t);
+
+/* ---- histogram ------------------------------------------------------ */
+
+#define BF_HIST_SUB_BITS 6
+#define BF_HIST_MIN_EXP (-10) /* BF_HIST_MIN = 2^-10 */
+#define BF_HIST_MAX_EXP 27    /* BF_HIST_MAX = 2^28 (about 8.5 years in s) */
+#define BF_HIST_N_BUCKETS \
+    ((BF_HIST_MAX_EXP - BF_HIST_MIN_EXP + 1) << BF_HIST_SUB_BITS)
+#define BF_HIST_MIN 0x1.0p-10
+#define BF_HIST_MAX 0x1.0p+28
+
+typedef struct bf_hist {
+    uint64_t n;                         /* all observations */
+    uint64_t n_under;                   /* observations < BF_HIST_MIN */
+    double max;                         /* exact maximum (0 if empty) */
+    uint64_t count[BF_HIST_N_BUCKETS];
+} bf_hist;
+
+void bf_hist_init(bf_hist *h);
+
+/* Bucket index of x >= BF_HIST_MIN (clamped to the last bucket). */
+static inline int bf_hist_bucket(double x)
+{
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    int e = (int)((bits >> 52) & 0x7ff) - 1023;
+    int k = (int)((bits >> (52 - BF_HIST_SUB_BITS)) &
+                  ((1u << BF_HIST_SUB_BITS) - 1));
+    int i = ((e - BF_HIST_MIN_EXP) << BF_HIST_SUB_BITS) + k;
+    return i < BF_HIST_N_BUCKETS ? i : BF_HIST_N_BUCKETS - 1;
+}
+
+static inline void bf_hist_add(bf_hist *h, double x)
+{
+    h->n++;
+    if (x > h->max)
+        h->max = x;
+    if (!(x >= BF_HIST_MIN)) /* also catches NaN */
+        h->n_under++;
+    else
+        h->count[bf_hist_bucket(x)]++;
+}
+
+/* dst += src. */
+void bf_hist_merge(bf_hist *dst, const bf_hist *src);
+
+/* Lower and upper edge of bucket i. */
+double bf_hist_bucket_lo(int i);
+double bf_hist_bucket_hi(int i);
+
+/* The q-quantile (0 <= q <= 1) as the midpoint of the bucket holding the
+ * observation of rank ceil(q n) (q = 0: the first); 0 if that observation
+ * is in the underflow bucket; never more than max.  0 if empty. */
+double bf_hist_quantile(const bf_hist *h, double q);
+
+/* Share of observations <= x (x exactly on a bucket edge is exact;
+ * inside a bucket the bucket counts as <= x if x >= its midpoint). */
+double bf_hist_share_le(const bf_hist *h, double x);
+
+/* ---- confidence intervals across replications ----------------------- */
+
+/* The p-quantile of Student's t distribution with df > 0 degrees of
+ * freedom, accurate to about 1e-10. */
+double bf_student_t_quantile(double p, double df);
+
+typedef struct bf_ci {
+    size_t n;          /* replications */
+    double mean;
+    double sd;         /* sample standard deviation across replications */
+    double half_width; /* t(0.975, n-1) * sd / sqrt(n); NAN if n < 2 */
+} bf_ci;
+
+/* 95% confidence interval of the mean of x[0..n-1], summed in index
+ * order (so the result does not depend on the order replications
+ * finished in). */
+bf_ci bf_ci95(const double *x, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
