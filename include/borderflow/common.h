@@ -87,6 +87,14 @@ char *bf_strdup(const char *s);
  * the last call (useful to size failure loops). */
 long bf_alloc_fail_after(long n);
 
+/* Levenshtein distance between a and b, ignoring ASCII case. */
+size_t bf_edit_distance(const char *a, const char *b);
+
+/* The candidate closest to word (by bf_edit_distance) if it is close
+ * enough to be a plausible typo (distance <= max(2, strlen(word) / 3)),
+ * else NULL.  cands[i] may be NULL (skipped).  For "did you mean ...?". */
+const char *bf_closest(const char *word, const char *const *cands, size_t n);
+
 /* Version string, e.g. "0.1.0", and the source revision the binary was
  * built from (git describe, or "unknown"). */
 const char *bf_version(void);

@@ -17,7 +17,7 @@
  * the result to the 256-bit state (the seeding procedure the xoshiro
  * authors recommend).  Streams started this way are not provably disjoint
  * as jump-separated ones are, but with k streams of length L the chance
- * that any two overlap is about k^2 L / 2^256 -- below 1e-50 for a
+ * that any two overlap is about k^2 L / 2^256 -- about 1e-46 for a
  * million streams of 2^64 draws -- which is what the jump functions buy in
  * practice too.  bf_rng_jump is provided for callers that want provably
  * disjoint sub-streams of one stream.

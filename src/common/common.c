@@ -164,3 +164,55 @@ const char *bf_source_revision(void)
 {
     return BF_SOURCE_REV;
 }
+
+size_t bf_edit_distance(const char *a, const char *b)
+{
+    /* Two rows of the dynamic-programming table; names are short, and
+     * longer inputs are capped so a hostile 10 MB token costs nothing. */
+    enum { CAP = 64 };
+    size_t na = strlen(a), nb = strlen(b);
+    if (na > CAP)
+        na = CAP;
+    if (nb > CAP)
+        nb = CAP;
+    size_t prev[CAP + 1], cur[CAP + 1];
+    for (size_t j = 0; j <= nb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= na; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= nb; j++) {
+            int ca = a[i - 1], cb = b[j - 1];
+            if (ca >= 'A' && ca <= 'Z')
+                ca += 'a' - 'A';
+            if (cb >= 'A' && cb <= 'Z')
+                cb += 'a' - 'A';
+            size_t best = prev[j - 1] + (ca != cb);
+            if (prev[j] + 1 < best)
+                best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best)
+                best = cur[j - 1] + 1;
+            cur[j] = best;
+        }
+        memcpy(prev, cur, (nb + 1) * sizeof prev[0]);
+    }
+    return prev[nb];
+}
+
+const char *bf_closest(const char *word, const char *const *cands, size_t n)
+{
+    size_t limit = strlen(word) / 3;
+    if (limit < 2)
+        limit = 2;
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    for (size_t i = 0; i < n; i++) {
+        if (!cands[i])
+            continue;
+        size_t d = bf_edit_distance(word, cands[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = cands[i];
+        }
+    }
+    return best_d <= limit ? best : NULL;
+}

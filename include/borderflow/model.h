@@ -1,0 +1,162 @@
+/*
+ * model.h - the resolved description of a border system: entity classes,
+ * stations, delays and routes, plus the run settings.  It is plain data,
+ * built by the scenario loader (or by hand in tests) and read, never
+ * written, by the simulator; one model may be shared by many threads.
+ *
+ * Vocabulary.  A *class* is a kind of entity (researcher, material,
+ * vehicle, data) with an arrival process, attribute shares and a route.
+ * A *node* is a place an entity visits: a *station* (a multi-server queue
+ * that belongs to the first line, the second line or neither) or a *delay*
+ * (infinite servers: pure dwell time, e.g. time inside the zone).  A
+ * *route* is a small program of VISIT / BRANCH / JUMP / END steps.
+ *
+ * Route text:  item, item, ...   where an item is a node name or
+ *   branch(P1: items; P2: items; ...)
+ * with P a share ("25%" or "0.25"), shares summing to 1, items inside a
+ * choice separated by commas, and branches nested to any depth.  An empty
+ * choice ("75%: -" or "75%:") continues after the branch.  Example:
+ *   fl_check, zone, branch(25%: sl_check, mainland; 75%: fl_return)
+ *
+ * Inspection.  A station may send a share of the entities it served to
+ * another station (secondary inspection) before they continue their
+ * route: node.inspect_prob and node.inspect_node.
+ *
+ * Memory: the model owns every string, array and distribution in it;
+ * bf_model_destroy frees them all.
+ */
+#ifndef BORDERFLOW_MODEL_H
+#define BORDERFLOW_MODEL_H
+
+#include "borderflow/common.h"
+#include "borderflow/dist.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum bf_line { BF_LINE_NONE = 0, BF_LINE_FIRST = 1, BF_LINE_SECOND = 2 } bf_line;
+#define BF_N_LINES 3
+
+typedef enum bf_node_kind { BF_NODE_STATION, BF_NODE_DELAY } bf_node_kind;
+typedef enum bf_discipline { BF_DISC_FIFO, BF_DISC_PRIORITY } bf_discipline;
+
+#define BF_N_RISK 3 /* low, medium, high */
+#define BF_MAX_PRIORITY 9
+
+typedef enum bf_route_opcode {
+    BF_OP_VISIT,  /* visit node, then next op */
+    BF_OP_BRANCH, /* pick a choice by probability, jump to its target */
+    BF_OP_JUMP,   /* continue at target */
+    BF_OP_END     /* leave the system */
+} bf_route_opcode;
+
+typedef struct bf_route_op {
+    bf_route_opcode op;
+    uint32_t arg;       /* VISIT: node; JUMP: target; BRANCH: first choice */
+    uint32_t n_choices; /* BRANCH only */
+} bf_route_op;
+
+typedef struct bf_route_choice {
+    double cum;      /* cumulative probability, last one is exactly 1 */
+    double prob;
+    uint32_t target; /* op index */
+} bf_route_choice;
+
+typedef struct bf_route {
+    bf_route_op *ops;
+    size_t n_ops;
+    bf_route_choice *choices;
+    size_t n_choices;
+    char *text; /* as written, normalised blanks */
+} bf_route;
+
+typedef struct bf_class {
+    char *name;
+    bf_dist interarrival; /* Poisson: exponential with mean 1/rate */
+    double rate;          /* mean arrivals per second (1/mean interarrival) */
+    double whitelisted;   /* share in [0,1] */
+    double predeclared;   /* share in [0,1] */
+    double risk[BF_N_RISK]; /* shares, sum 1 */
+    int priority;         /* 0..BF_MAX_PRIORITY, higher is served first */
+    bf_route route;
+} bf_class;
+
+typedef struct bf_node {
+    char *name;
+    bf_node_kind kind;
+    bf_line line;
+    uint32_t servers;     /* stations; 0 for delays (infinite) */
+    bf_discipline discipline;
+    bf_dist service;      /* station service time, or delay dwell time */
+    bf_dist *class_service; /* n_classes entries; type NULL = use service */
+    double inspect_prob;
+    int32_t inspect_node; /* -1: none */
+} bf_node;
+
+typedef struct bf_model {
+    char *name;   /* short name, e.g. file name without .ini */
+    char *title;  /* one line, from [simulation] title, may be "" */
+    bf_time horizon, warmup, sample_every; /* seconds; sample_every 0: off */
+    int replications;
+    uint64_t seed;
+    bf_class *classes;
+    size_t n_classes;
+    bf_node *nodes;
+    size_t n_nodes;
+} bf_model;
+
+/* An empty model with the defaults (horizon 1d, no warm-up, 10
+ * replications, seed 1, sampling every 15 min).  NULL if out of memory. */
+bf_model *bf_model_create(void);
+void bf_model_destroy(bf_model *m);
+
+/* Appends a class / node with the given name and defaults; the name is
+ * copied.  Returns its index, or -1 if out of memory.  Adding a class after
+ * nodes exist grows every node's class_service array. */
+int bf_model_add_class(bf_model *m, const char *name);
+int bf_model_add_node(bf_model *m, const char *name, bf_node_kind kind);
+
+/* Index of the class / node with this name, or -1. */
+int bf_model_find_class(const bf_model *m, const char *name);
+int bf_model_find_node(const bf_model *m, const char *name);
+
+/* Compiles route text against the model's nodes into *out (which must be
+ * zeroed).  BF_EINVAL with a sentence in why (unknown node with a
+ * suggestion, shares not summing to 100%, unbalanced parentheses ...). */
+bf_status bf_route_parse(const bf_model *m, const char *text, bf_route *out,
+                         char *why, size_t why_len);
+void bf_route_fini(bf_route *r);
+
+/* Checks the model as a whole (servers > 0, horizon > warm-up, inspection
+ * without cycles ...).  BF_EINVAL and a sentence in err->msg, with
+ * err->section set to the culprit. */
+bf_status bf_model_validate(const bf_model *m, bf_error *err);
+
+/* The effective service distribution of class c at node n. */
+static inline const bf_dist *bf_model_service(const bf_model *m, size_t n, size_t c)
+{
+    const bf_node *nd = &m->nodes[n];
+    return nd->class_service && nd->class_service[c].type ? &nd->class_service[c]
+                                                          : &nd->service;
+}
+
+/* True if class c can ever visit node n (through its route or through
+ * inspection from a node it visits). */
+bool bf_model_class_visits(const bf_model *m, size_t c, size_t n);
+
+/* Expected number of visits an entity of class c makes to node n,
+ * following branch and inspection probabilities (NAN if out of memory).
+ * rate x visits x mean service is the node's offered load. */
+double bf_model_expected_visits(const bf_model *m, size_t c, size_t n);
+
+/* A readable, multi-line description of the resolved model (what
+ * `borderflow check` prints).  OUT: *text, freed with bf_free. */
+bf_status bf_model_describe(const bf_model *m, char **text);
+
+const char *bf_line_name(bf_line l); /* "none", "first", "second" */
+
+#ifdef __cplusplus
+}
+#endif
+#endif
