@@ -1,0 +1,490 @@
+/*
+ * main.c - the borderflow command: a table of subcommands, option
+ * parsing, and the wording of errors and exit codes.  Everything else is
+ * a library call.
+ *
+ * Exit codes: 0 success; 1 failure while running or storing (I/O, store,
+ * out of memory); 2 bad command line; 3 bad scenario (file or --set);
+ * 130 interrupted (completed replications are kept in the store).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "borderflow/runner.h"
+#include "borderflow/scenario.h"
+#include "borderflow/store.h"
+#include "cli/output.h"
+
+enum { EXIT_RUN = 1, EXIT_USAGE = 2, EXIT_SCENARIO = 3, EXIT_INTERRUPTED = 130 };
+
+static volatile int g_cancel; /* set by SIGINT / SIGTERM */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_cancel = 1;
+}
+
+static int report(const bf_error *err, bf_status st)
+{
+    char buf[2048];
+    bf_error_format(err, buf, sizeof buf);
+    fprintf(stderr, "borderflow: %s\n", buf);
+    if (st == BF_EINVAL)
+        return EXIT_SCENARIO;
+    if (st == BF_ECANCELED)
+        return EXIT_INTERRUPTED;
+    return EXIT_RUN;
+}
+
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "borderflow %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'borderflow %s --help'.\n", cmd);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+/* The command line as typed, single-quoted where the shell would need it,
+ * for the provenance record. */
+static char *join_argv(int argc, char **argv)
+{
+    size_t n = 1;
+    for (int i = 0; i < argc; i++)
+        n += 4 * strlen(argv[i]) + 3;
+    char *s = malloc(n), *p = s;
+    if (!s)
+        return NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        bool plain = *a != 0;
+        for (const char *c = a; *c; c++)
+            if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,%+@", *c))
+                plain = false;
+        if (i)
+            *p++ = ' ';
+        if (plain) {
+            p += sprintf(p, "%s", a);
+            continue;
+        }
+        *p++ = '\'';
+        for (const char *c = a; *c; c++) {
+            if (*c == '\'')
+                p += sprintf(p, "'\\''");
+            else
+                *p++ = *c;
+        }
+        *p++ = '\'';
+    }
+    *p = 0;
+    return s;
+}
+
+/* ---- shared options ------------------------------------------------- */
+
+typedef struct sets {
+    const char **v;
+    size_t n;
+} sets;
+
+static bool sets_add(sets *s, const char *x)
+{
+    const char **v = realloc(s->v, (s->n + 1) * sizeof *v);
+    if (!v)
+        return false;
+    v[s->n++] = x;
+    s->v = v;
+    return true;
+}
+
+/* ---- check ---------------------------------------------------------- */
+
+static const char *const check_usage =
+    "Usage: borderflow check SCENARIO [--set KEY=VALUE ...]\n"
+    "\n"
+    "Validate a scenario file and print the resolved model: classes with their\n"
+    "arrival rates and routes (compiled into steps), stations with servers,\n"
+    "service times and offered load, delays, and the run settings.\n"
+    "\n"
+    "Options:\n"
+    "  -s, --set KEY=VALUE   override a scenario key, e.g. station.fl_check.servers=8,\n"
+    "                        class.researcher.whitelisted=70%, simulation.seed=7\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "Exit status: 0 valid, 2 bad command line, 3 invalid scenario.\n";
+
+static int cmd_check(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"set", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+    sets st = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': sets_add(&st, optarg); break;
+        case 'h': fputs(check_usage, stdout); free(st.v); return 0;
+        default: free(st.v); return usage_error("check", "unknown option");
+        }
+    }
+    if (optind + 1 != argc) {
+        free(st.v);
+        return usage_error("check", optind >= argc ? "missing SCENARIO file"
+                                                    : "expected exactly one SCENARIO file");
+    }
+    bf_error err;
+    bf_scenario *sc = NULL;
+    bf_status s = bf_scenario_load(argv[optind], st.v, st.n, &sc, &err);
+    free(st.v);
+    if (s != BF_OK)
+        return report(&err, s);
+    char *text = NULL;
+    if (bf_model_describe(sc->model, &text) != BF_OK) {
+        bf_scenario_destroy(sc);
+        fprintf(stderr, "borderflow: out of memory\n");
+        return EXIT_RUN;
+    }
+    fputs(text, stdout);
+    printf("\n%s: OK\n", argv[optind]);
+    bf_free(text);
+    bf_scenario_destroy(sc);
+    return 0;
+}
+
+/* ---- run ------------------------------------------------------------ */
+
+static const char *const run_usage =
+    "Usage: borderflow run SCENARIO [options]\n"
+    "\n"
+    "Simulate the scenario's replications, print a summary with 95% confidence\n"
+    "intervals, and add the results to an SQLite store.\n"
+    "\n"
+    "Options:\n"
+    "  -s, --set KEY=VALUE     override a scenario key (repeatable), e.g.\n"
+    "                          --set station.fl_check.servers=8\n"
+    "                          --set class.material.whitelisted=70%\n"
+    "  -r, --replications N    number of replications (same as --set simulation.replications=N)\n"
+    "      --seed N            base seed (same as --set simulation.seed=N)\n"
+    "  -j, --jobs N            worker threads (default: number of CPUs); results do not\n"
+    "                          depend on it\n"
+    "      --db FILE           results store (default: borderflow.db); runs are added,\n"
+    "                          never overwritten\n"
+    "      --no-db             do not store results\n"
+    "  -f, --format FMT        summary format: table (default), tsv, csv or json; tsv, csv\n"
+    "                          and json list every metric in long format\n"
+    "      --no-series         do not store time series\n"
+    "  -q, --quiet             no progress on stderr\n"
+    "  -h, --help              show this help\n"
+    "\n"
+    "Exit status: 0 done, 1 run or store failure, 2 bad command line, 3 invalid\n"
+    "scenario, 130 interrupted (finished replications stay in the store).\n";
+
+typedef struct run_ctx {
+    bf_store *store;
+    int64_t run_id;
+    const bf_catalog *cat;
+    bool quiet;
+    bool tty;
+    bf_error err;
+} run_ctx;
+
+static bf_status on_rep(void *ctx, int rep, const bf_sim *sim, double wall_s)
+{
+    run_ctx *rc = ctx;
+    if (!rc->store)
+        return BF_OK;
+    return bf_store_add_replication(rc->store, rc->run_id, rep, bf_sim_events(sim), wall_s,
+                                    bf_sim_values(sim), &rc->err);
+}
+
+static bf_status on_samples(void *ctx, int rep, const bf_sample *s, size_t n)
+{
+    run_ctx *rc = ctx;
+    /* bf_sample and bf_store_sample have the same fields; copy rather than
+     * cast so the two modules stay independent. */
+    bf_store_sample buf[256];
+    for (size_t i = 0; i < n;) {
+        size_t k = 0;
+        for (; k < 256 && i < n; k++, i++)
+            buf[k] = (bf_store_sample){s[i].t, s[i].series, s[i].value};
+        bf_status st = bf_store_add_series(rc->store, rc->run_id, rep, buf, k, &rc->err);
+        if (st != BF_OK)
+            return st;
+    }
+    return BF_OK;
+}
+
+static void on_progress(void *ctx, int done, int total)
+{
+    run_ctx *rc = ctx;
+    if (rc->quiet)
+        return;
+    if (rc->tty)
+        fprintf(stderr, "\r  replications %d/%d", done, total);
+    else if (done == total || done % 10 == 0)
+        fprintf(stderr, "  replications %d/%d\n", done, total);
+    if (rc->tty && done == total)
+        fputc('\n', stderr);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"set", required_argument, NULL, 's'},  {"replications", required_argument, NULL, 'r'},
+        {"seed", required_argument, NULL, 'S'}, {"jobs", required_argument, NULL, 'j'},
+        {"db", required_argument, NULL, 'd'},   {"no-db", no_argument, NULL, 'D'},
+        {"format", required_argument, NULL, 'f'}, {"no-series", no_argument, NULL, 'N'},
+        {"quiet", no_argument, NULL, 'q'},      {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0}};
+    sets st = {0};
+    char *owned[2] = {NULL, NULL};
+    const char *db = "borderflow.db";
+    bool no_db = false, quiet = false, series = true;
+    int jobs = 0;
+    out_format fmt = OUT_TABLE;
+    int c, code = 0;
+    char *cmdline = join_argv(argc + 1, argv - 1);
+    while ((c = getopt_long(argc, argv, "s:r:j:f:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': sets_add(&st, optarg); break;
+        case 'r':
+        case 'S': {
+            size_t n = strlen(optarg) + 32;
+            char *o = malloc(n);
+            if (!o) {
+                code = EXIT_RUN;
+                goto done;
+            }
+            snprintf(o, n, "simulation.%s=%s", c == 'r' ? "replications" : "seed", optarg);
+            free(owned[c == 'r' ? 0 : 1]);
+            owned[c == 'r' ? 0 : 1] = o;
+            break;
+        }
+        case 'j': {
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno || *end || v < 1 || v > 1024) {
+                code = usage_error("run", "--jobs needs a whole number from 1 to 1024, got '%s'", optarg);
+                goto done;
+            }
+            jobs = (int)v;
+            break;
+        }
+        case 'd': db = optarg; break;
+        case 'D': no_db = true; break;
+        case 'f':
+            if (out_parse_format(optarg, &fmt) != 0) {
+                code = usage_error("run", "--format must be table, tsv, csv or json, got '%s'", optarg);
+                goto done;
+            }
+            break;
+        case 'N': series = false; break;
+        case 'q': quiet = true; break;
+        case 'h': fputs(run_usage, stdout); goto done;
+        default: code = usage_error("run", "unknown option"); goto done;
+        }
+    }
+    if (optind + 1 != argc) {
+        code = usage_error("run", optind >= argc ? "missing SCENARIO file"
+                                                 : "expected exactly one SCENARIO file");
+        goto done;
+    }
+    for (int i = 0; i < 2; i++)
+        if (owned[i])
+            sets_add(&st, owned[i]);
+
+    bf_error err;
+    bf_scenario *sc = NULL;
+    bf_status s = bf_scenario_load(argv[optind], st.v, st.n, &sc, &err);
+    if (s != BF_OK) {
+        code = report(&err, s);
+        goto done;
+    }
+    const bf_model *m = sc->model;
+    bf_catalog *cat = NULL;
+    if (bf_catalog_create(m, &cat) != BF_OK) {
+        fprintf(stderr, "borderflow: out of memory\n");
+        bf_scenario_destroy(sc);
+        code = EXIT_RUN;
+        goto done;
+    }
+    run_ctx rc = {.cat = cat, .quiet = quiet, .tty = isatty(2)};
+    bf_error_clear(&rc.err);
+    if (!no_db) {
+        s = bf_store_open(db, &rc.store, &err);
+        if (s == BF_OK) {
+            bf_store_key *keys = calloc(cat->n_keys ? cat->n_keys : 1, sizeof *keys);
+            bf_store_series *ser = calloc(cat->n_series ? cat->n_series : 1, sizeof *ser);
+            if (!keys || !ser) {
+                s = bf_error_set(&err, BF_ENOMEM, "out of memory");
+            } else {
+                for (size_t i = 0; i < cat->n_keys; i++)
+                    keys[i] = (bf_store_key){cat->keys[i].scope_kind, cat->keys[i].scope,
+                                             cat->keys[i].class_name, cat->keys[i].metric,
+                                             cat->keys[i].unit};
+                for (size_t i = 0; i < cat->n_series; i++)
+                    ser[i] = (bf_store_series){cat->series[i].scope_kind, cat->series[i].scope,
+                                               cat->series[i].metric};
+                bf_run_record rec = {
+                    .scenario_name = m->name, .scenario_path = sc->path,
+                    .scenario_text = sc->text, .overrides = sc->overrides,
+                    .command_line = cmdline ? cmdline : "", .seed = m->seed,
+                    .replications = m->replications, .horizon_s = m->horizon,
+                    .warmup_s = m->warmup, .sample_every_s = m->sample_every,
+                    .param_keys = (const char *const *)sc->param_keys,
+                    .param_values = (const char *const *)sc->param_values,
+                    .n_params = sc->n_params};
+                s = bf_store_begin_run(rc.store, &rec, keys, cat->n_keys, ser, cat->n_series,
+                                       &rc.run_id, &err);
+            }
+            free(keys);
+            free(ser);
+        }
+        if (s != BF_OK) {
+            code = report(&err, s == BF_EINVAL ? BF_ESTORE : s);
+            bf_store_close(rc.store);
+            bf_catalog_destroy(cat);
+            bf_scenario_destroy(sc);
+            goto done;
+        }
+    }
+
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    if (!quiet)
+        fprintf(stderr, "borderflow: running %s, %d replications on %d threads\n", m->name,
+                m->replications, jobs > 0 ? jobs : bf_runner_default_jobs());
+    bf_run_opts ro = {.replications = m->replications, .seed = m->seed, .jobs = jobs,
+                      .keep_series = rc.store && series, .on_rep = on_rep,
+                      .on_samples = on_samples, .on_progress = on_progress, .ctx = &rc,
+                      .cancel = &g_cancel};
+    bf_run_result *res = NULL;
+    s = bf_runner_run(m, cat, &ro, &res, &err);
+    if (s != BF_OK) {
+        if (rc.err.msg[0])
+            err = rc.err; /* the store's own message is the useful one */
+        code = report(&err, s);
+        if (rc.store) {
+            bf_error e2;
+            bf_store_finish_run(rc.store, rc.run_id, NULL, 0,
+                                s == BF_ECANCELED ? "canceled" : "failed", &e2);
+            if (s == BF_ECANCELED)
+                fprintf(stderr, "borderflow: replications finished so far are kept in %s "
+                        "(run %lld, status 'canceled')\n", db, (long long)rc.run_id);
+        }
+    } else {
+        if (rc.store) {
+            for (size_t h = 0; s == BF_OK && h < cat->n_keys; h++)
+                /* One pooled distribution per group, filed under the
+                 * group's first key (its _mean). */
+                if (cat->keys[h].hist >= 0 && (h == 0 || cat->keys[h - 1].hist != cat->keys[h].hist))
+                    s = bf_store_add_distribution(rc.store, rc.run_id, h,
+                                                  &res->pooled[cat->keys[h].hist], &err);
+            if (s == BF_OK)
+                s = bf_store_finish_run(rc.store, rc.run_id, res->ci, cat->n_keys, "done", &err);
+            if (s != BF_OK)
+                code = report(&err, s);
+        }
+        out_summary(stdout, fmt, m, cat, res, rc.store ? db : NULL, rc.run_id);
+    }
+    bf_run_result_destroy(res);
+    bf_store_close(rc.store);
+    bf_catalog_destroy(cat);
+    bf_scenario_destroy(sc);
+done:
+    free(st.v);
+    free(owned[0]);
+    free(owned[1]);
+    free(cmdline);
+    return code;
+}
+
+/* ---- table of subcommands ------------------------------------------- */
+
+typedef struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("borderflow %s (%s)\n", bf_version(), bf_source_revision());
+    return 0;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const command commands[] = {
+    {"run", cmd_run, "simulate a scenario, print a summary, store the results"},
+    {"check", cmd_check, "validate a scenario and print the resolved model"},
+    {"version", cmd_version, "print the version and source revision"},
+    {"help", cmd_help, "show this help, or a command's help: borderflow help run"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void main_usage(FILE *f)
+{
+    fprintf(f, "Usage: borderflow COMMAND [options]\n\n"
+               "Discrete-event simulation of two-line border checkpoints.\n\nCommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nOptions:\n  -h, --help     show this help\n  -V, --version  print the version\n"
+               "\nStart with: borderflow run scenarios/hetao-baseline.ini\n"
+               "Each command has --help.  Documentation: README.md and docs/.\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc > 1) {
+        for (size_t i = 0; i < N_COMMANDS; i++)
+            if (strcmp(argv[1], commands[i].name) == 0 && commands[i].fn != cmd_help &&
+                commands[i].fn != cmd_version) {
+                char *av[] = {argv[1], (char *)"--help", NULL};
+                optind = 1;
+                return commands[i].fn(2, av);
+            }
+    }
+    main_usage(stdout);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        main_usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {
+        main_usage(stdout);
+        return 0;
+    }
+    if (strcmp(name, "-V") == 0 || strcmp(name, "--version") == 0)
+        return cmd_version(0, NULL);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(name, commands[i].name) == 0) {
+            optind = 1;
+            return commands[i].fn(argc - 1, argv + 1);
+        }
+    const char *names[N_COMMANDS];
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        names[i] = commands[i].name;
+    const char *best = bf_closest(name, names, N_COMMANDS);
+    fprintf(stderr, "borderflow: unknown command '%s'%s%s%s\nTry 'borderflow --help'.\n", name,
+            best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
+    return EXIT_USAGE;
+}

@@ -1,0 +1,653 @@
+/*
+ * model.c - building, checking and describing a bf_model, and compiling
+ * route text into route programs.
+ *
+ * Routes compile to a flat op array so the simulator's hot path is a
+ * switch on an op code with no allocation and no string handling.  A
+ * branch compiles to
+ *
+ *     BRANCH(first choice, n)   choice 1 body   JUMP end
+ *                               choice 2 body   JUMP end ...   end:
+ *
+ * and each choice records the op index its body starts at.  Nested
+ * branches append their choices before the enclosing branch does, which is
+ * why a branch collects its choices locally and appends them at the end:
+ * every branch's choices are then contiguous.
+ */
+#include "borderflow/model.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "borderflow/units.h"
+
+bf_model *bf_model_create(void)
+{
+    bf_model *m = bf_calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->name = bf_strdup("model");
+    m->title = bf_strdup("");
+    if (!m->name || !m->title) {
+        bf_model_destroy(m);
+        return NULL;
+    }
+    m->horizon = 86400.0;
+    m->warmup = 0.0;
+    m->sample_every = 900.0;
+    m->replications = 10;
+    m->seed = 1;
+    return m;
+}
+
+static void node_fini(bf_node *n, size_t n_classes)
+{
+    bf_free(n->name);
+    bf_dist_fini(&n->service);
+    if (n->class_service) {
+        for (size_t c = 0; c < n_classes; c++)
+            bf_dist_fini(&n->class_service[c]);
+        bf_free(n->class_service);
+    }
+}
+
+void bf_model_destroy(bf_model *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n_classes; i++) {
+        bf_free(m->classes[i].name);
+        bf_dist_fini(&m->classes[i].interarrival);
+        bf_route_fini(&m->classes[i].route);
+    }
+    for (size_t i = 0; i < m->n_nodes; i++)
+        node_fini(&m->nodes[i], m->n_classes);
+    bf_free(m->classes);
+    bf_free(m->nodes);
+    bf_free(m->name);
+    bf_free(m->title);
+    bf_free(m);
+}
+
+int bf_model_add_class(bf_model *m, const char *name)
+{
+    /* Grow every node's per-class table first, so that a failure leaves
+     * the model as it was (tables one entry larger are harmless). */
+    for (size_t i = 0; i < m->n_nodes; i++) {
+        bf_node *n = &m->nodes[i];
+        bf_dist *cs = bf_realloc(n->class_service, (m->n_classes + 1) * sizeof *cs);
+        if (!cs)
+            return -1;
+        memset(&cs[m->n_classes], 0, sizeof *cs);
+        n->class_service = cs;
+    }
+    bf_class *cl = bf_realloc(m->classes, (m->n_classes + 1) * sizeof *cl);
+    if (!cl)
+        return -1;
+    m->classes = cl;
+    bf_class *c = &cl[m->n_classes];
+    memset(c, 0, sizeof *c);
+    c->name = bf_strdup(name);
+    if (!c->name)
+        return -1;
+    c->risk[0] = 1.0;
+    bf_dist_const(&c->interarrival, INFINITY, BF_DIST_DURATION);
+    return (int)m->n_classes++;
+}
+
+int bf_model_add_node(bf_model *m, const char *name, bf_node_kind kind)
+{
+    bf_node *nd = bf_realloc(m->nodes, (m->n_nodes + 1) * sizeof *nd);
+    if (!nd)
+        return -1;
+    m->nodes = nd;
+    bf_node *n = &nd[m->n_nodes];
+    memset(n, 0, sizeof *n);
+    n->name = bf_strdup(name);
+    n->class_service = bf_calloc(m->n_classes ? m->n_classes : 1, sizeof(bf_dist));
+    if (!n->name || !n->class_service) {
+        bf_free(n->name);
+        bf_free(n->class_service);
+        return -1;
+    }
+    n->kind = kind;
+    n->servers = kind == BF_NODE_STATION ? 1 : 0;
+    n->inspect_node = -1;
+    bf_dist_const(&n->service, 0.0, BF_DIST_DURATION);
+    return (int)m->n_nodes++;
+}
+
+int bf_model_find_class(const bf_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_classes; i++)
+        if (strcmp(m->classes[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int bf_model_find_node(const bf_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_nodes; i++)
+        if (strcmp(m->nodes[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *bf_line_name(bf_line l)
+{
+    switch (l) {
+    case BF_LINE_FIRST: return "first";
+    case BF_LINE_SECOND: return "second";
+    case BF_LINE_NONE: break;
+    }
+    return "none";
+}
+
+/* ---- route compiler ------------------------------------------------- */
+
+typedef struct route_parser {
+    const bf_model *m;
+    const char *p;
+    bf_route *r;
+    size_t cap_ops, cap_choices;
+    char *why;
+    size_t why_len;
+    int depth;
+    bf_status st;
+} route_parser;
+
+#define ROUTE_MAX_DEPTH 16
+#define ROUTE_MAX_CHOICES 64
+
+static bf_status rp_fail(route_parser *rp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static bf_status rp_fail(route_parser *rp, const char *fmt, ...)
+{
+    if (rp->st == BF_OK) {
+        va_list ap;
+        va_start(ap, fmt);
+        if (rp->why && rp->why_len)
+            vsnprintf(rp->why, rp->why_len, fmt, ap);
+        va_end(ap);
+        rp->st = BF_EINVAL;
+    }
+    return rp->st;
+}
+
+static void rp_skip(route_parser *rp)
+{
+    while (*rp->p == ' ' || *rp->p == '\t' || *rp->p == '\r' || *rp->p == '\n')
+        rp->p++;
+}
+
+static long rp_emit(route_parser *rp, bf_route_opcode op, uint32_t arg, uint32_t n)
+{
+    bf_route *r = rp->r;
+    if (r->n_ops == rp->cap_ops) {
+        size_t cap = rp->cap_ops ? 2 * rp->cap_ops : 16;
+        bf_route_op *ops = bf_realloc(r->ops, cap * sizeof *ops);
+        if (!ops) {
+            rp->st = BF_ENOMEM;
+            return -1;
+        }
+        r->ops = ops;
+        rp->cap_ops = cap;
+    }
+    r->ops[r->n_ops] = (bf_route_op){op, arg, n};
+    return (long)r->n_ops++;
+}
+
+static int is_name_char(int c)
+{
+    return isalnum(c) || c == '_' || c == '-' || c == '.';
+}
+
+static bf_status rp_seq(route_parser *rp, int in_branch);
+
+static bf_status rp_branch(route_parser *rp)
+{
+    bf_route_choice local[ROUTE_MAX_CHOICES];
+    uint32_t jumps[ROUTE_MAX_CHOICES];
+    size_t n = 0;
+    double sum = 0.0;
+
+    if (++rp->depth > ROUTE_MAX_DEPTH)
+        return rp_fail(rp, "branches nested more than %d deep", ROUTE_MAX_DEPTH);
+    long at = rp_emit(rp, BF_OP_BRANCH, 0, 0);
+    if (at < 0)
+        return rp->st;
+    for (;;) {
+        rp_skip(rp);
+        /* The share runs up to the ':'. */
+        const char *colon = strchr(rp->p, ':');
+        const char *stop = strpbrk(rp->p, ";)");
+        if (!colon || (stop && stop < colon))
+            return rp_fail(rp, "expected 'SHARE: stations' inside branch(...), "
+                               "e.g. branch(25%%: sl_check; 75%%: fl_return)");
+        char share[64];
+        size_t len = (size_t)(colon - rp->p);
+        if (len >= sizeof share)
+            return rp_fail(rp, "branch share too long; expected e.g. 25%%");
+        memcpy(share, rp->p, len);
+        share[len] = 0;
+        double prob;
+        char why[160];
+        if (bf_parse_share(share, &prob, why, sizeof why) != BF_OK)
+            return rp_fail(rp, "bad branch share '%s': %s", share, why);
+        if (n == ROUTE_MAX_CHOICES)
+            return rp_fail(rp, "a branch has more than %d choices", ROUTE_MAX_CHOICES);
+        rp->p = colon + 1;
+        local[n].prob = prob;
+        local[n].target = (uint32_t)rp->r->n_ops;
+        sum += prob;
+        if (rp_seq(rp, 1) != BF_OK)
+            return rp->st;
+        long j = rp_emit(rp, BF_OP_JUMP, 0, 0);
+        if (j < 0)
+            return rp->st;
+        jumps[n++] = (uint32_t)j;
+        rp_skip(rp);
+        if (*rp->p == ';') {
+            rp->p++;
+            continue;
+        }
+        if (*rp->p == ')') {
+            rp->p++;
+            break;
+        }
+        return rp_fail(rp, "expected ';' or ')' in branch, found '%.20s'",
+                       *rp->p ? rp->p : "end of text");
+    }
+    if (fabs(sum - 1.0) > 1e-9)
+        return rp_fail(rp, "branch shares add up to %.10g%%, expected 100%%", sum * 100.0);
+    uint32_t end = (uint32_t)rp->r->n_ops;
+    for (size_t i = 0; i < n; i++)
+        rp->r->ops[jumps[i]].arg = end;
+
+    bf_route *r = rp->r;
+    if (r->n_choices + n > rp->cap_choices) {
+        size_t cap = rp->cap_choices ? 2 * rp->cap_choices : 16;
+        while (cap < r->n_choices + n)
+            cap *= 2;
+        bf_route_choice *ch = bf_realloc(r->choices, cap * sizeof *ch);
+        if (!ch) {
+            rp->st = BF_ENOMEM;
+            return rp->st;
+        }
+        r->choices = ch;
+        rp->cap_choices = cap;
+    }
+    double cum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        cum += local[i].prob;
+        local[i].cum = i + 1 == n ? 1.0 : cum / sum;
+        r->choices[r->n_choices + i] = local[i];
+    }
+    r->ops[at].arg = (uint32_t)r->n_choices;
+    r->ops[at].n_choices = (uint32_t)n;
+    r->n_choices += n;
+    rp->depth--;
+    return BF_OK;
+}
+
+/* A comma-separated list of items.  In a branch the list ends at ';' or
+ * ')'; at top level, at the end of the text. */
+static bf_status rp_seq(route_parser *rp, int in_branch)
+{
+    for (;;) {
+        rp_skip(rp);
+        if (!*rp->p) {
+            if (in_branch)
+                return rp_fail(rp, "missing ')' at the end of branch(...)");
+            return BF_OK;
+        }
+        if (in_branch && (*rp->p == ';' || *rp->p == ')'))
+            return BF_OK;
+        if (*rp->p == '-') { /* explicit empty choice */
+            rp->p++;
+        } else {
+            const char *s = rp->p;
+            while (is_name_char((unsigned char)*rp->p))
+                rp->p++;
+            size_t len = (size_t)(rp->p - s);
+            if (len == 0)
+                return rp_fail(rp, "expected a station or delay name, found '%.20s'", s);
+            char name[128];
+            if (len >= sizeof name)
+                return rp_fail(rp, "name too long (more than %zu characters)", sizeof name - 1);
+            memcpy(name, s, len);
+            name[len] = 0;
+            rp_skip(rp);
+            if (strcmp(name, "branch") == 0 && *rp->p == '(') {
+                rp->p++;
+                if (rp_branch(rp) != BF_OK)
+                    return rp->st;
+            } else {
+                int node = bf_model_find_node(rp->m, name);
+                if (node < 0) {
+                    const char *cands[256];
+                    size_t nc = 0;
+                    for (size_t i = 0; i < rp->m->n_nodes && nc < 256; i++)
+                        cands[nc++] = rp->m->nodes[i].name;
+                    const char *best = bf_closest(name, cands, nc);
+                    if (best)
+                        return rp_fail(rp, "route names '%s', which is not a defined station or delay; did you mean '%s'?", name, best);
+                    return rp_fail(rp, "route names '%s', which is not a defined station or delay", name);
+                }
+                if (rp_emit(rp, BF_OP_VISIT, (uint32_t)node, 0) < 0)
+                    return rp->st;
+            }
+        }
+        rp_skip(rp);
+        if (*rp->p == ',') {
+            rp->p++;
+            continue;
+        }
+        if (!*rp->p || (in_branch && (*rp->p == ';' || *rp->p == ')')))
+            continue; /* handled at the top of the loop */
+        return rp_fail(rp, "expected ',' between route steps, found '%.20s'", rp->p);
+    }
+}
+
+bf_status bf_route_parse(const bf_model *m, const char *text, bf_route *out,
+                         char *why, size_t why_len)
+{
+    route_parser rp = {.m = m, .p = text, .r = out, .why = why, .why_len = why_len};
+    memset(out, 0, sizeof *out);
+    if (why && why_len)
+        why[0] = 0;
+    rp_skip(&rp);
+    if (!*rp.p) {
+        rp_fail(&rp, "empty route; expected a list of stations, e.g. fl_check, zone, sl_check");
+        goto fail;
+    }
+    if (rp_seq(&rp, 0) != BF_OK)
+        goto fail;
+    if (rp_emit(&rp, BF_OP_END, 0, 0) < 0)
+        goto fail;
+    out->text = bf_strdup(text);
+    if (!out->text) {
+        rp.st = BF_ENOMEM;
+        goto fail;
+    }
+    return BF_OK;
+fail:
+    if (rp.st == BF_ENOMEM && why && why_len)
+        snprintf(why, why_len, "out of memory");
+    bf_route_fini(out);
+    return rp.st;
+}
+
+void bf_route_fini(bf_route *r)
+{
+    bf_free(r->ops);
+    bf_free(r->choices);
+    bf_free(r->text);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- reachability and validation ------------------------------------ */
+
+bool bf_model_class_visits(const bf_model *m, size_t c, size_t n)
+{
+    const bf_route *r = &m->classes[c].route;
+    for (size_t i = 0; i < r->n_ops; i++) {
+        if (r->ops[i].op != BF_OP_VISIT)
+            continue;
+        size_t v = r->ops[i].arg;
+        if (v == n)
+            return true;
+        size_t w = v;
+        for (size_t steps = 0; steps < m->n_nodes && m->nodes[w].inspect_node >= 0; steps++) {
+            w = (size_t)m->nodes[w].inspect_node;
+            if (w == n)
+                return true;
+        }
+    }
+    return false;
+}
+
+double bf_model_expected_visits(const bf_model *m, size_t c, size_t n)
+{
+    /* Routes only jump forward (branches and their closing jumps target
+     * later ops), so the probability of reaching each op follows from one
+     * pass in op order.  A visit then adds its probability to the node and,
+     * through the inspection chain, to the inspection nodes. */
+    const bf_route *r = &m->classes[c].route;
+    if (r->n_ops == 0)
+        return 0.0;
+    double stack[64];
+    double *reach = r->n_ops <= 64 ? stack : bf_calloc(r->n_ops, sizeof *reach);
+    if (!reach)
+        return NAN;
+    memset(reach, 0, r->n_ops * sizeof *reach);
+    reach[0] = 1.0;
+    double visits = 0.0;
+    for (size_t i = 0; i < r->n_ops; i++) {
+        const bf_route_op *op = &r->ops[i];
+        double p = reach[i];
+        switch (op->op) {
+        case BF_OP_VISIT: {
+            size_t w = op->arg;
+            double q = p;
+            if (w == n)
+                visits += q;
+            for (size_t steps = 0; steps < m->n_nodes && m->nodes[w].inspect_node >= 0; steps++) {
+                q *= m->nodes[w].inspect_prob;
+                w = (size_t)m->nodes[w].inspect_node;
+                if (w == n)
+                    visits += q;
+            }
+            if (i + 1 < r->n_ops)
+                reach[i + 1] += p;
+            break;
+        }
+        case BF_OP_BRANCH:
+            for (uint32_t k = 0; k < op->n_choices; k++) {
+                const bf_route_choice *ch = &r->choices[op->arg + k];
+                reach[ch->target] += p * ch->prob;
+            }
+            break;
+        case BF_OP_JUMP:
+            reach[op->arg] += p;
+            break;
+        case BF_OP_END:
+            break;
+        }
+    }
+    if (reach != stack)
+        bf_free(reach);
+    return visits;
+}
+
+bf_status bf_model_validate(const bf_model *m, bf_error *err)
+{
+    if (m->n_classes == 0)
+        return bf_error_set(err, BF_EINVAL, "the scenario defines no entity class; "
+                            "expected at least one [class NAME] section");
+    if (m->n_nodes == 0)
+        return bf_error_set(err, BF_EINVAL, "the scenario defines no station or delay; "
+                            "expected at least one [station NAME] or [delay NAME] section");
+    if (!(m->horizon > m->warmup)) {
+        bf_error_at(err, NULL, -1, "simulation", "warmup", NULL);
+        return bf_error_set(err, BF_EINVAL, "the warm-up must be shorter than the horizon");
+    }
+    for (size_t i = 0; i < m->n_nodes; i++) {
+        const bf_node *n = &m->nodes[i];
+        if (n->inspect_node < 0)
+            continue;
+        size_t w = i;
+        for (size_t steps = 0; m->nodes[w].inspect_node >= 0; steps++) {
+            w = (size_t)m->nodes[w].inspect_node;
+            if (w == i || steps > m->n_nodes) {
+                char sec[160];
+                snprintf(sec, sizeof sec, "station %s", n->name);
+                bf_error_at(err, NULL, -1, sec, "inspect", NULL);
+                return bf_error_set(err, BF_EINVAL, "inspection from '%s' leads back to "
+                                    "itself; expected a chain that ends", n->name);
+            }
+        }
+    }
+    for (size_t c = 0; c < m->n_classes; c++) {
+        const bf_class *cl = &m->classes[c];
+        char sec[160];
+        snprintf(sec, sizeof sec, "class %s", cl->name);
+        if (!cl->route.ops) {
+            bf_error_at(err, NULL, -1, sec, "route", NULL);
+            return bf_error_set(err, BF_EINVAL, "class '%s' has no route; expected e.g. "
+                                "route = fl_check, zone, sl_check", cl->name);
+        }
+        if (!(cl->rate > 0)) {
+            bf_error_at(err, NULL, -1, sec, "arrivals", NULL);
+            return bf_error_set(err, BF_EINVAL, "class '%s' has no arrivals; expected e.g. "
+                                "arrivals = poisson(rate=120/h)", cl->name);
+        }
+    }
+    return BF_OK;
+}
+
+/* ---- description ---------------------------------------------------- */
+
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+    bool oom;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    if (b->oom)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->oom = true;
+            return;
+        }
+        if (b->s && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        while (cap < b->len + (size_t)n + 1)
+            cap *= 2;
+        char *s = bf_realloc(b->s, cap);
+        if (!s) {
+            b->oom = true;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+}
+
+static void describe_route(sbuf *b, const bf_model *m, const bf_route *r)
+{
+    for (size_t i = 0; i < r->n_ops; i++) {
+        const bf_route_op *op = &r->ops[i];
+        switch (op->op) {
+        case BF_OP_VISIT:
+            sb_printf(b, "      %3zu  visit  %s\n", i, m->nodes[op->arg].name);
+            break;
+        case BF_OP_BRANCH:
+            sb_printf(b, "      %3zu  branch", i);
+            for (uint32_t k = 0; k < op->n_choices; k++) {
+                const bf_route_choice *ch = &r->choices[op->arg + k];
+                sb_printf(b, "%s %.4g%% -> %u", k ? "," : "", ch->prob * 100.0, ch->target);
+            }
+            sb_printf(b, "\n");
+            break;
+        case BF_OP_JUMP:
+            sb_printf(b, "      %3zu  jump   %u\n", i, op->arg);
+            break;
+        case BF_OP_END:
+            sb_printf(b, "      %3zu  leave\n", i);
+            break;
+        }
+    }
+}
+
+bf_status bf_model_describe(const bf_model *m, char **text)
+{
+    sbuf b = {0};
+    char h[32], w[32], se[32];
+    bf_format_duration(m->horizon, h, sizeof h);
+    bf_format_duration(m->warmup, w, sizeof w);
+    bf_format_duration(m->sample_every, se, sizeof se);
+    sb_printf(&b, "scenario %s%s%s\n", m->name, m->title[0] ? ": " : "", m->title);
+    sb_printf(&b, "  horizon %s, warm-up %s, %d replications, seed %llu, samples every %s\n",
+              h, w, m->replications, (unsigned long long)m->seed,
+              m->sample_every > 0 ? se : "(off)");
+    sb_printf(&b, "\nclasses (%zu)\n", m->n_classes);
+    for (size_t c = 0; c < m->n_classes; c++) {
+        const bf_class *cl = &m->classes[c];
+        sb_printf(&b, "  %s\n", cl->name);
+        sb_printf(&b, "    arrivals     %.6g/h, interarrival %s (mean %.6gs)\n",
+                  cl->rate * 3600.0, cl->interarrival.text, bf_dist_mean(&cl->interarrival));
+        sb_printf(&b, "    whitelisted  %.4g%%   predeclared %.4g%%\n",
+                  cl->whitelisted * 100.0, cl->predeclared * 100.0);
+        sb_printf(&b, "    risk         low %.4g%%, medium %.4g%%, high %.4g%%\n",
+                  cl->risk[0] * 100.0, cl->risk[1] * 100.0, cl->risk[2] * 100.0);
+        sb_printf(&b, "    priority     %d\n", cl->priority);
+        sb_printf(&b, "    route        %s\n", cl->route.text ? cl->route.text : "(none)");
+        describe_route(&b, m, &cl->route);
+    }
+    sb_printf(&b, "\nstations and delays (%zu)\n", m->n_nodes);
+    for (size_t i = 0; i < m->n_nodes; i++) {
+        const bf_node *n = &m->nodes[i];
+        if (n->kind == BF_NODE_STATION) {
+            sb_printf(&b, "  station %s  (line %s, %u server%s, %s)\n", n->name,
+                      bf_line_name(n->line), n->servers, n->servers == 1 ? "" : "s",
+                      n->discipline == BF_DISC_FIFO ? "fifo" : "priority");
+            sb_printf(&b, "    service      %s (mean %.6gs)\n", n->service.text,
+                      bf_dist_mean(&n->service));
+        } else {
+            sb_printf(&b, "  delay %s  (line %s, infinite servers)\n", n->name,
+                      bf_line_name(n->line));
+            sb_printf(&b, "    time         %s (mean %.6gs)\n", n->service.text,
+                      bf_dist_mean(&n->service));
+        }
+        for (size_t c = 0; c < m->n_classes; c++)
+            if (n->class_service[c].type)
+                sb_printf(&b, "    %-12s %s (mean %.6gs)\n", m->classes[c].name,
+                          n->class_service[c].text, bf_dist_mean(&n->class_service[c]));
+        if (n->inspect_node >= 0)
+            sb_printf(&b, "    inspect      %.4g%% -> %s\n", n->inspect_prob * 100.0,
+                      m->nodes[n->inspect_node].name);
+        sb_printf(&b, "    visited by  ");
+        bool any = false;
+        for (size_t c = 0; c < m->n_classes; c++)
+            if (bf_model_class_visits(m, c, i)) {
+                sb_printf(&b, " %s", m->classes[c].name);
+                any = true;
+            }
+        sb_printf(&b, "%s\n", any ? "" : " (no class: unused)");
+        if (n->kind == BF_NODE_STATION) {
+            /* Offered load, so an analyst sees an overloaded station before
+             * running: sum over classes of rate x expected visits per
+             * entity x mean service; unstable if it reaches the servers. */
+            double load = 0.0;
+            for (size_t c = 0; c < m->n_classes; c++)
+                load += m->classes[c].rate * bf_model_expected_visits(m, c, i) *
+                        bf_dist_mean(bf_model_service(m, i, c));
+            sb_printf(&b, "    offered load %.3g busy servers on average (%.3g%% of %u)%s\n",
+                      load, 100.0 * load / n->servers, n->servers,
+                      load >= n->servers ? "  WARNING: may be unstable" : "");
+        }
+    }
+    if (b.oom) {
+        bf_free(b.s);
+        return BF_ENOMEM;
+    }
+    *text = b.s;
+    return BF_OK;
+}

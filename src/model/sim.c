@@ -1,0 +1,666 @@
+/*
+ * sim.c - one replication: entities flow through the model's routes,
+ * queue at stations, dwell in delays, and leave; the statistics of the
+ * catalogue are collected on the way.
+ *
+ * Events (kind, a, b):
+ *   EV_ARRIVAL      a = class        a new entity of the class arrives
+ *   EV_SERVICE_DONE a = entity, b = node   service at a station ends
+ *   EV_DELAY_DONE   a = entity, b = node   dwell in a delay ends
+ *   EV_SAMPLE                        record the time series
+ *   EV_WARMUP                        end of warm-up: reset statistics
+ *
+ * Random streams (see rng.h; named, so scenarios share them by name):
+ *   "arrivals:<class>"   inter-arrival times
+ *   "attributes:<class>" white-list, pre-declaration and risk draws
+ *                        (always three uniforms per entity, so changing a
+ *                        share never shifts later draws)
+ *   "routing:<class>"    branch choices, and one uniform per visit to a
+ *                        station that inspects
+ *   "service:<node>"     service or dwell times at the node
+ *
+ * Entities live in a pool array addressed by index (the array may move
+ * when it grows); free entries are chained through `next`.  Queues are
+ * intrusive FIFO lists through the same field, one list per priority
+ * level, so queueing never allocates.
+ *
+ * Warm-up: at the end of the warm-up every accumulator is reset and the
+ * time averages restart from the current state.  Observations are
+ * counted when they complete after the warm-up (a wait when service
+ * starts, a time in system when the entity leaves).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "borderflow/engine.h"
+#include "borderflow/rng.h"
+#include "model/sim_int.h"
+
+enum { EV_ARRIVAL, EV_SERVICE_DONE, EV_DELAY_DONE, EV_SAMPLE, EV_WARMUP };
+
+#define NIL UINT32_MAX
+#define N_LEVELS (BF_MAX_PRIORITY + 1)
+
+typedef struct ent {
+    uint32_t cls;
+    uint32_t pc;   /* next route op */
+    uint32_t next; /* queue or free-list link */
+    uint8_t whitelisted, predeclared, risk, prio;
+    uint8_t line;  /* line of the current passage, 0 if none */
+    bf_time t_sys;  /* entered the system */
+    bf_time t_node; /* arrived at the current node */
+    bf_time t_line; /* started the current line passage */
+    double wait;    /* total queueing wait so far */
+} ent;
+
+typedef struct fifo {
+    uint32_t head, tail;
+} fifo;
+
+typedef struct node_state {
+    uint32_t busy;
+    uint32_t queued;
+    fifo q[N_LEVELS];
+    bf_timeavg qlen;  /* stations: number waiting; delays: number present */
+    bf_timeavg nbusy; /* stations: busy servers */
+    uint64_t served;  /* stations: services started; delays: entries */
+    bf_rng rng;
+} node_state;
+
+typedef struct class_state {
+    uint64_t arrivals, departures;
+    bf_rng arr_rng, attr_rng, route_rng;
+} class_state;
+
+typedef struct group {
+    bf_tally t;
+} group;
+
+struct bf_sim {
+    const bf_model *m;
+    const bf_catalog *cat;
+    const bf_layout *L;
+    bf_engine *eng;
+    bf_status st;
+
+    ent *ents;
+    uint32_t n_ents, free_head;
+    size_t in_system;
+
+    node_state *nodes;
+    class_state *classes;
+    uint64_t *node_cls_served; /* [N*C] */
+    uint64_t line_passages[BF_N_LINES];
+    uint64_t *line_cls_passages; /* [BF_N_LINES*C] */
+    uint64_t arrivals, departures;
+    bf_timeavg in_sys;
+
+    group *groups;
+    bf_hist *hists;
+
+    bf_sample_fn sink;
+    void *sink_ctx;
+    bf_sample *samples;
+    size_t n_samples;
+
+    bool finished;
+    double *values;
+};
+
+/* ---- statistics helpers --------------------------------------------- */
+
+static inline void observe(bf_sim *s, int g, double x)
+{
+    bf_tally_add(&s->groups[g].t, x);
+    bf_hist_add(&s->hists[g], x);
+}
+
+static void reset_stats(bf_sim *s)
+{
+    bf_time now = bf_engine_now(s->eng);
+    for (size_t g = 0; g < s->L->n_groups; g++) {
+        bf_tally_init(&s->groups[g].t);
+        bf_hist_init(&s->hists[g]);
+    }
+    for (size_t n = 0; n < s->m->n_nodes; n++) {
+        node_state *ns = &s->nodes[n];
+        bf_timeavg_start(&ns->qlen, now, ns->qlen.value);
+        bf_timeavg_start(&ns->nbusy, now, ns->nbusy.value);
+        ns->served = 0;
+    }
+    for (size_t c = 0; c < s->m->n_classes; c++)
+        s->classes[c].arrivals = s->classes[c].departures = 0;
+    memset(s->node_cls_served, 0, s->m->n_nodes * s->m->n_classes * sizeof(uint64_t));
+    memset(s->line_passages, 0, sizeof s->line_passages);
+    memset(s->line_cls_passages, 0, BF_N_LINES * s->m->n_classes * sizeof(uint64_t));
+    s->arrivals = s->departures = 0;
+    bf_timeavg_start(&s->in_sys, now, s->in_sys.value);
+}
+
+/* ---- entities ------------------------------------------------------- */
+
+static uint32_t ent_alloc(bf_sim *s)
+{
+    if (s->free_head == NIL) {
+        /* Grow by doubling: amortised O(1) and bounded by the largest
+         * number of entities present at once, not by the horizon. */
+        uint32_t cap = s->n_ents ? 2 * s->n_ents : 256;
+        ent *e = bf_realloc(s->ents, (size_t)cap * sizeof *e);
+        if (!e || cap <= s->n_ents) {
+            if (e)
+                s->ents = e;
+            s->st = BF_ENOMEM;
+            return NIL;
+        }
+        s->ents = e;
+        for (uint32_t i = s->n_ents; i < cap; i++)
+            e[i].next = i + 1 < cap ? i + 1 : NIL;
+        s->free_head = s->n_ents;
+        s->n_ents = cap;
+    }
+    uint32_t i = s->free_head;
+    s->free_head = s->ents[i].next;
+    return i;
+}
+
+static void ent_free(bf_sim *s, uint32_t i)
+{
+    s->ents[i].next = s->free_head;
+    s->free_head = i;
+}
+
+static void schedule(bf_sim *s, bf_time at, uint32_t kind, uint32_t a, uint32_t b)
+{
+    if (bf_engine_schedule(s->eng, at, kind, a, b, NULL) != BF_OK)
+        s->st = BF_ENOMEM;
+}
+
+/* ---- flow ----------------------------------------------------------- */
+
+static void advance(bf_sim *s, uint32_t ei);
+
+static void end_passage(bf_sim *s, ent *e, bf_time now)
+{
+    if (!e->line)
+        return;
+    const bf_layout *L = s->L;
+    size_t C = s->m->n_classes;
+    double x = now - e->t_line;
+    observe(s, L->g_line_clear[e->line], x);
+    int g = L->g_line_cls[(size_t)e->line * C + e->cls];
+    if (g >= 0)
+        observe(s, g, x);
+    s->line_passages[e->line]++;
+    s->line_cls_passages[(size_t)e->line * C + e->cls]++;
+    e->line = 0;
+}
+
+static void start_service(bf_sim *s, uint32_t ei, uint32_t n, bf_time now)
+{
+    const bf_layout *L = s->L;
+    node_state *ns = &s->nodes[n];
+    ent *e = &s->ents[ei];
+    size_t C = s->m->n_classes;
+    double w = now - e->t_node;
+    e->wait += w;
+    observe(s, L->g_node[n], w);
+    int g = L->g_node_cls[(size_t)n * C + e->cls];
+    if (g >= 0)
+        observe(s, g, w);
+    bf_line line = s->m->nodes[n].line;
+    if (line != BF_LINE_NONE)
+        observe(s, L->g_line_wait[line], w);
+    ns->served++;
+    s->node_cls_served[(size_t)n * C + e->cls]++;
+    ns->busy++;
+    bf_timeavg_set(&ns->nbusy, now, ns->busy);
+    double d = bf_dist_sample(bf_model_service(s->m, n, e->cls), &ns->rng);
+    schedule(s, now + d, EV_SERVICE_DONE, ei, n);
+}
+
+/* The entity arrives at node n at the current time. */
+static void arrive_at(bf_sim *s, uint32_t ei, uint32_t n)
+{
+    bf_time now = bf_engine_now(s->eng);
+    const bf_node *nd = &s->m->nodes[n];
+    node_state *ns = &s->nodes[n];
+    ent *e = &s->ents[ei];
+    e->t_node = now;
+    if (e->line != nd->line) {
+        end_passage(s, e, now);
+        if (nd->line != BF_LINE_NONE && nd->kind == BF_NODE_STATION) {
+            e->line = (uint8_t)nd->line;
+            e->t_line = now;
+        }
+    }
+    if (nd->kind == BF_NODE_DELAY) {
+        ns->served++;
+        bf_timeavg_set(&ns->qlen, now, ns->qlen.value + 1);
+        double d = bf_dist_sample(bf_model_service(s->m, n, e->cls), &ns->rng);
+        schedule(s, now + d, EV_DELAY_DONE, ei, n);
+        return;
+    }
+    if (ns->busy < nd->servers) {
+        start_service(s, ei, n, now);
+        return;
+    }
+    fifo *q = &ns->q[e->prio];
+    e->next = NIL;
+    if (q->tail == NIL)
+        q->head = ei;
+    else
+        s->ents[q->tail].next = ei;
+    q->tail = ei;
+    ns->queued++;
+    bf_timeavg_set(&ns->qlen, now, ns->queued);
+}
+
+static void depart(bf_sim *s, uint32_t ei)
+{
+    bf_time now = bf_engine_now(s->eng);
+    const bf_layout *L = s->L;
+    ent *e = &s->ents[ei];
+    end_passage(s, e, now);
+    double tis = now - e->t_sys;
+    observe(s, L->g_sys_tis, tis);
+    observe(s, L->g_cls_tis[e->cls], tis);
+    observe(s, L->g_cls_wait[e->cls], e->wait);
+    s->departures++;
+    s->classes[e->cls].departures++;
+    s->in_system--;
+    bf_timeavg_set(&s->in_sys, now, (double)s->in_system);
+    ent_free(s, ei);
+}
+
+/* Runs the entity's route program until it reaches a node or leaves. */
+static void advance(bf_sim *s, uint32_t ei)
+{
+    ent *e = &s->ents[ei];
+    const bf_route *r = &s->m->classes[e->cls].route;
+    for (;;) {
+        const bf_route_op *op = &r->ops[e->pc];
+        switch (op->op) {
+        case BF_OP_VISIT:
+            e->pc++;
+            arrive_at(s, ei, op->arg);
+            return;
+        case BF_OP_BRANCH: {
+            double u = bf_rng_uniform(&s->classes[e->cls].route_rng);
+            const bf_route_choice *ch = &r->choices[op->arg];
+            uint32_t k = 0;
+            while (k + 1 < op->n_choices && u >= ch[k].cum)
+                k++;
+            e->pc = ch[k].target;
+            break;
+        }
+        case BF_OP_JUMP:
+            e->pc = op->arg;
+            break;
+        case BF_OP_END:
+            depart(s, ei);
+            return;
+        }
+    }
+}
+
+/* After a visit to node n: inspection, or on along the route. */
+static void leave_node(bf_sim *s, uint32_t ei, uint32_t n)
+{
+    const bf_node *nd = &s->m->nodes[n];
+    if (nd->inspect_node >= 0) {
+        ent *e = &s->ents[ei];
+        double u = bf_rng_uniform(&s->classes[e->cls].route_rng);
+        if (u < nd->inspect_prob) {
+            arrive_at(s, ei, (uint32_t)nd->inspect_node);
+            return;
+        }
+    }
+    advance(s, ei);
+}
+
+static void on_arrival(bf_sim *s, uint32_t c)
+{
+    bf_time now = bf_engine_now(s->eng);
+    const bf_class *cl = &s->m->classes[c];
+    class_state *cs = &s->classes[c];
+    schedule(s, now + bf_dist_sample(&cl->interarrival, &cs->arr_rng), EV_ARRIVAL, c, 0);
+    uint32_t ei = ent_alloc(s);
+    if (ei == NIL)
+        return;
+    ent *e = &s->ents[ei];
+    double u1 = bf_rng_uniform(&cs->attr_rng);
+    double u2 = bf_rng_uniform(&cs->attr_rng);
+    double u3 = bf_rng_uniform(&cs->attr_rng);
+    e->cls = c;
+    e->pc = 0;
+    e->next = NIL;
+    e->whitelisted = u1 < cl->whitelisted;
+    e->predeclared = u2 < cl->predeclared;
+    e->risk = u3 < cl->risk[0] ? 0 : u3 < cl->risk[0] + cl->risk[1] ? 1 : 2;
+    e->prio = (uint8_t)cl->priority;
+    e->line = 0;
+    e->t_sys = now;
+    e->wait = 0.0;
+    cs->arrivals++;
+    s->arrivals++;
+    s->in_system++;
+    bf_timeavg_set(&s->in_sys, now, (double)s->in_system);
+    advance(s, ei);
+}
+
+static void on_service_done(bf_sim *s, uint32_t ei, uint32_t n)
+{
+    bf_time now = bf_engine_now(s->eng);
+    node_state *ns = &s->nodes[n];
+    ns->busy--;
+    /* Highest priority level first, FIFO within a level. */
+    if (ns->queued) {
+        for (int lvl = N_LEVELS - 1; lvl >= 0; lvl--) {
+            fifo *q = &ns->q[lvl];
+            if (q->head == NIL)
+                continue;
+            uint32_t next = q->head;
+            q->head = s->ents[next].next;
+            if (q->head == NIL)
+                q->tail = NIL;
+            ns->queued--;
+            bf_timeavg_set(&ns->qlen, now, ns->queued);
+            start_service(s, next, n, now);
+            break;
+        }
+    } else {
+        bf_timeavg_set(&ns->nbusy, now, ns->busy);
+    }
+    leave_node(s, ei, n);
+}
+
+static void on_delay_done(bf_sim *s, uint32_t ei, uint32_t n)
+{
+    node_state *ns = &s->nodes[n];
+    bf_time now = bf_engine_now(s->eng);
+    bf_timeavg_set(&ns->qlen, now, ns->qlen.value - 1);
+    observe(s, s->L->g_node[n], now - s->ents[ei].t_node);
+    leave_node(s, ei, n);
+}
+
+static void flush_samples(bf_sim *s)
+{
+    if (s->n_samples && s->sink && s->st == BF_OK) {
+        bf_status st = s->sink(s->sink_ctx, s->samples, s->n_samples);
+        if (st != BF_OK)
+            s->st = st;
+    }
+    s->n_samples = 0;
+}
+
+static void put_sample(bf_sim *s, bf_time t, int series, double v)
+{
+    if (s->n_samples == BF_SIM_SAMPLE_BATCH)
+        flush_samples(s);
+    s->samples[s->n_samples++] = (bf_sample){t, (uint32_t)series, v};
+}
+
+static void on_sample(bf_sim *s)
+{
+    bf_time now = bf_engine_now(s->eng);
+    for (size_t n = 0; n < s->m->n_nodes; n++)
+        put_sample(s, now, s->L->series_of_node[n], s->nodes[n].qlen.value);
+    put_sample(s, now, s->L->series_system, (double)s->in_system);
+    if (now + s->m->sample_every <= s->m->horizon)
+        schedule(s, now + s->m->sample_every, EV_SAMPLE, 0, 0);
+}
+
+static void dispatch(void *ctx, uint32_t kind, uint32_t a, uint32_t b)
+{
+    bf_sim *s = ctx;
+    switch (kind) {
+    case EV_ARRIVAL: on_arrival(s, a); break;
+    case EV_SERVICE_DONE: on_service_done(s, a, b); break;
+    case EV_DELAY_DONE: on_delay_done(s, a, b); break;
+    case EV_SAMPLE: on_sample(s); break;
+    case EV_WARMUP: reset_stats(s); break;
+    }
+}
+
+/* ---- life cycle ----------------------------------------------------- */
+
+bf_sim *bf_sim_create(const bf_model *m, const bf_catalog *cat, uint64_t seed, uint32_t rep,
+                      bf_sample_fn sink, void *sink_ctx)
+{
+    size_t C = m->n_classes, N = m->n_nodes;
+    bf_sim *s = bf_calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->m = m;
+    s->cat = cat;
+    s->L = bf__catalog_layout(cat);
+    s->sink = sink;
+    s->sink_ctx = sink_ctx;
+    s->free_head = NIL;
+    s->eng = bf_engine_create(dispatch, s, 1024);
+    s->nodes = bf_calloc(N, sizeof *s->nodes);
+    s->classes = bf_calloc(C, sizeof *s->classes);
+    s->node_cls_served = bf_calloc(N * C, sizeof(uint64_t));
+    s->line_cls_passages = bf_calloc(BF_N_LINES * C, sizeof(uint64_t));
+    s->groups = bf_calloc(s->L->n_groups, sizeof *s->groups);
+    s->hists = bf_malloc((s->L->n_groups ? s->L->n_groups : 1) * sizeof *s->hists);
+    s->samples = bf_malloc(BF_SIM_SAMPLE_BATCH * sizeof *s->samples);
+    s->values = bf_calloc(cat->n_keys, sizeof *s->values);
+    if (!s->eng || !s->nodes || !s->classes || !s->node_cls_served || !s->line_cls_passages ||
+        !s->groups || !s->hists || !s->samples || !s->values) {
+        bf_sim_destroy(s);
+        return NULL;
+    }
+    char purpose[192];
+    for (size_t n = 0; n < N; n++) {
+        node_state *ns = &s->nodes[n];
+        for (int l = 0; l < N_LEVELS; l++)
+            ns->q[l].head = ns->q[l].tail = NIL;
+        snprintf(purpose, sizeof purpose, "service:%s", m->nodes[n].name);
+        bf_rng_seed(&ns->rng, seed, rep, purpose);
+    }
+    for (size_t c = 0; c < C; c++) {
+        class_state *cs = &s->classes[c];
+        snprintf(purpose, sizeof purpose, "arrivals:%s", m->classes[c].name);
+        bf_rng_seed(&cs->arr_rng, seed, rep, purpose);
+        snprintf(purpose, sizeof purpose, "attributes:%s", m->classes[c].name);
+        bf_rng_seed(&cs->attr_rng, seed, rep, purpose);
+        snprintf(purpose, sizeof purpose, "routing:%s", m->classes[c].name);
+        bf_rng_seed(&cs->route_rng, seed, rep, purpose);
+    }
+    reset_stats(s);
+    /* The first arrival of each class comes one inter-arrival time after
+     * the start (an empty system at time 0). */
+    for (size_t c = 0; c < C; c++) {
+        double first = bf_dist_sample(&m->classes[c].interarrival, &s->classes[c].arr_rng);
+        if (isfinite(first))
+            schedule(s, first, EV_ARRIVAL, (uint32_t)c, 0);
+    }
+    if (m->warmup > 0)
+        schedule(s, m->warmup, EV_WARMUP, 0, 0);
+    if (m->sample_every > 0)
+        schedule(s, 0.0, EV_SAMPLE, 0, 0);
+    if (s->st != BF_OK) {
+        bf_sim_destroy(s);
+        return NULL;
+    }
+    return s;
+}
+
+void bf_sim_destroy(bf_sim *s)
+{
+    if (!s)
+        return;
+    bf_engine_destroy(s->eng);
+    bf_free(s->ents);
+    bf_free(s->nodes);
+    bf_free(s->classes);
+    bf_free(s->node_cls_served);
+    bf_free(s->line_cls_passages);
+    bf_free(s->groups);
+    bf_free(s->hists);
+    bf_free(s->samples);
+    bf_free(s->values);
+    bf_free(s);
+}
+
+bool bf_sim_step(bf_sim *s)
+{
+    if (s->st != BF_OK || s->finished || bf_engine_next_time(s->eng) > s->m->horizon)
+        return false;
+    return bf_engine_step(s->eng);
+}
+
+bf_status bf_sim_run_until(bf_sim *s, bf_time t)
+{
+    if (s->finished)
+        return BF_ESTATE;
+    if (t > s->m->horizon)
+        t = s->m->horizon;
+    bf_engine *e = s->eng;
+    while (s->st == BF_OK && bf_engine_next_time(e) <= t)
+        bf_engine_step(e);
+    if (s->st == BF_OK && bf_engine_now(e) < t)
+        bf_engine_run_until(e, t); /* no events left before t: move the clock */
+    return s->st;
+}
+
+static double group_value(const bf_sim *s, const key_ref *k)
+{
+    const bf_tally *t = &s->groups[k->group].t;
+    const bf_hist *h = &s->hists[k->group];
+    if (t->n == 0)
+        return NAN; /* no observation: no estimate (stored as NULL) */
+    switch (k->metric) {
+    case MT_G_MEAN: return t->mean;
+    case MT_G_P50: return bf_hist_quantile(h, 0.50);
+    case MT_G_P90: return bf_hist_quantile(h, 0.90);
+    case MT_G_P95: return bf_hist_quantile(h, 0.95);
+    case MT_G_P99: return bf_hist_quantile(h, 0.99);
+    case MT_G_MAX: return t->max;
+    case MT_G_WAITED: return 1.0 - (double)h->n_under / (double)h->n;
+    default: return NAN;
+    }
+}
+
+static double key_value(const bf_sim *s, const key_ref *k, double span_h, bf_time end)
+{
+    const bf_model *m = s->m;
+    size_t C = m->n_classes;
+    if (k->metric >= MT_G_MEAN)
+        return group_value(s, k);
+    switch (k->sk) {
+    case SK_SYSTEM:
+        switch (k->metric) {
+        case MT_ARRIVALS: return (double)s->arrivals;
+        case MT_DEPARTURES: return (double)s->departures;
+        case MT_THROUGHPUT: return (double)s->departures / span_h;
+        case MT_IN_MEAN: return bf_timeavg_mean(&s->in_sys, end);
+        case MT_IN_MAX: return s->in_sys.max;
+        default: break;
+        }
+        break;
+    case SK_CLASS: {
+        const class_state *cs = &s->classes[k->scope];
+        switch (k->metric) {
+        case MT_ARRIVALS: return (double)cs->arrivals;
+        case MT_DEPARTURES: return (double)cs->departures;
+        case MT_THROUGHPUT: return (double)cs->departures / span_h;
+        default: break;
+        }
+        break;
+    }
+    case SK_STATION: {
+        const node_state *ns = &s->nodes[k->scope];
+        uint64_t served = k->cls < 0 ? ns->served
+                                     : s->node_cls_served[(size_t)k->scope * C + (size_t)k->cls];
+        switch (k->metric) {
+        case MT_SERVED: return (double)served;
+        case MT_THROUGHPUT: return (double)served / span_h;
+        case MT_QUEUE_MEAN: return bf_timeavg_mean(&ns->qlen, end);
+        case MT_QUEUE_MAX: return ns->qlen.max;
+        case MT_UTILIZATION:
+            return bf_timeavg_mean(&ns->nbusy, end) / m->nodes[k->scope].servers;
+        case MT_SERVERS: return m->nodes[k->scope].servers;
+        default: break;
+        }
+        break;
+    }
+    case SK_DELAY: {
+        const node_state *ns = &s->nodes[k->scope];
+        switch (k->metric) {
+        case MT_ARRIVALS: return (double)ns->served;
+        case MT_IN_MEAN: return bf_timeavg_mean(&ns->qlen, end);
+        case MT_IN_MAX: return ns->qlen.max;
+        default: break;
+        }
+        break;
+    }
+    case SK_LINE: {
+        uint64_t p = k->cls < 0 ? s->line_passages[k->scope]
+                                : s->line_cls_passages[(size_t)k->scope * C + (size_t)k->cls];
+        switch (k->metric) {
+        case MT_PASSAGES: return (double)p;
+        case MT_THROUGHPUT: return (double)p / span_h;
+        case MT_UTILIZATION: {
+            /* Busy server time over server capacity, summed over the
+             * line's stations. */
+            double busy = 0.0, cap = 0.0;
+            for (size_t n = 0; n < m->n_nodes; n++)
+                if (m->nodes[n].kind == BF_NODE_STATION && m->nodes[n].line == (bf_line)k->scope) {
+                    busy += bf_timeavg_mean(&s->nodes[n].nbusy, end);
+                    cap += m->nodes[n].servers;
+                }
+            return cap > 0 ? busy / cap : NAN;
+        }
+        default: break;
+        }
+        break;
+    }
+    }
+    return NAN;
+}
+
+bf_status bf_sim_finish(bf_sim *s)
+{
+    if (s->finished)
+        return BF_OK;
+    bf_status st = bf_sim_run_until(s, s->m->horizon);
+    if (st != BF_OK)
+        return st;
+    flush_samples(s);
+    if (s->st != BF_OK)
+        return s->st;
+    bf_time end = s->m->horizon;
+    double span_h = (s->m->horizon - s->m->warmup) / 3600.0;
+    for (size_t i = 0; i < s->cat->n_keys; i++)
+        s->values[i] = key_value(s, &s->L->refs[i], span_h, end);
+    s->finished = true;
+    return BF_OK;
+}
+
+bf_time bf_sim_now(const bf_sim *s)
+{
+    return bf_engine_now(s->eng);
+}
+
+uint64_t bf_sim_events(const bf_sim *s)
+{
+    return bf_engine_n_fired(s->eng);
+}
+
+size_t bf_sim_in_system(const bf_sim *s)
+{
+    return s->in_system;
+}
+
+const double *bf_sim_values(const bf_sim *s)
+{
+    return s->finished ? s->values : NULL;
+}
+
+const bf_hist *bf_sim_hist(const bf_sim *s, size_t i)
+{
+    return i < s->L->n_groups ? &s->hists[i] : NULL;
+}

@@ -1,0 +1,1031 @@
+/*
+ * scenario.c - INI text -> bf_model.
+ *
+ * inih does the INI syntax (sections, key = value, comments, continuation
+ * lines).  Everything else is here: line numbers (inih's handler does not
+ * get them in Debian's build, so our line reader counts the lines it hands
+ * to inih), the rejection of binary data and of lines longer than inih's
+ * buffer (inih would otherwise silently split them), overrides, the
+ * schema of known sections and keys, and value parsing.
+ *
+ * Entries are first collected as text, overrides applied, and only then
+ * interpreted, so that an override and a file value go through exactly
+ * the same checks and sections may appear in any order.
+ */
+#include "borderflow/scenario.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "borderflow/dist.h"
+#include "borderflow/units.h"
+
+/* Files larger than this are refused outright: no scenario needs it and
+ * it keeps a mistaken path (a log, a database) from eating memory. */
+#define MAX_FILE_BYTES (64u << 20)
+
+typedef struct entry {
+    char *section; /* "station fl_check" */
+    char *key;
+    char *value;
+    const char *origin; /* file path or "--set" (borrowed) */
+    int line;
+} entry;
+
+typedef struct loader {
+    const char *name; /* display name of the file */
+    const char *text;
+    size_t len, pos;
+    int line;             /* line last handed to inih */
+    const char *line_start;
+    entry *e;
+    size_t n, cap;
+    bf_error *err;
+    bf_status st;
+    int last_entry; /* index of the entry the previous line set, for continuations */
+} loader;
+
+static bf_status fail_at(loader *L, const char *origin, int line, const char *section,
+                         const char *key, const char *value, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+static bf_status fail_at(loader *L, const char *origin, int line, const char *section,
+                         const char *key, const char *value, const char *fmt, ...)
+{
+    if (L->st != BF_OK)
+        return L->st;
+    L->st = BF_EINVAL;
+    if (L->err) {
+        bf_error_clear(L->err);
+        bf_error_at(L->err, origin, line, section, key, value);
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(L->err->msg, sizeof L->err->msg, fmt, ap);
+        va_end(ap);
+        L->err->code = BF_EINVAL;
+    }
+    return BF_EINVAL;
+}
+
+static bf_status oom(loader *L)
+{
+    if (L->st == BF_OK) {
+        L->st = BF_ENOMEM;
+        bf_error_set(L->err, BF_ENOMEM, "out of memory while reading the scenario");
+    }
+    return L->st;
+}
+
+/* ---- stage 1: lines for inih ---------------------------------------- */
+
+static char *reader(char *str, int num, void *stream)
+{
+    loader *L = stream;
+    if (L->st != BF_OK || L->pos >= L->len)
+        return NULL;
+    const char *p = L->text + L->pos;
+    const char *nl = memchr(p, '\n', L->len - L->pos);
+    size_t n = nl ? (size_t)(nl - p) + 1 : L->len - L->pos;
+    L->line++;
+    L->line_start = p;
+    if (memchr(p, '\0', n)) {
+        fail_at(L, L->name, L->line, NULL, NULL, NULL,
+                "the file contains binary data (a NUL byte); a scenario is a text file");
+        return NULL;
+    }
+    if (n + 1 > (size_t)num) {
+        fail_at(L, L->name, L->line, NULL, NULL, NULL,
+                "line is %zu characters long; lines may have at most %d. Split a long "
+                "value over indented continuation lines",
+                n - (nl ? 1 : 0), num - 2);
+        return NULL;
+    }
+    memcpy(str, p, n);
+    str[n] = 0;
+    L->pos += n;
+    return str;
+}
+
+static char *xstrdup(loader *L, const char *s)
+{
+    char *d = bf_strdup(s);
+    if (!d)
+        oom(L);
+    return d;
+}
+
+static entry *find_entry(loader *L, const char *section, const char *key)
+{
+    for (size_t i = 0; i < L->n; i++)
+        if (strcmp(L->e[i].section, section) == 0 && strcmp(L->e[i].key, key) == 0)
+            return &L->e[i];
+    return NULL;
+}
+
+static bf_status add_entry(loader *L, const char *section, const char *key, const char *value,
+                           const char *origin, int line)
+{
+    if (L->n == L->cap) {
+        size_t cap = L->cap ? 2 * L->cap : 32;
+        entry *e = bf_realloc(L->e, cap * sizeof *e);
+        if (!e)
+            return oom(L);
+        L->e = e;
+        L->cap = cap;
+    }
+    entry *e = &L->e[L->n];
+    e->section = xstrdup(L, section);
+    e->key = xstrdup(L, key);
+    e->value = xstrdup(L, value);
+    e->origin = origin;
+    e->line = line;
+    if (!e->section || !e->key || !e->value) {
+        bf_free(e->section);
+        bf_free(e->key);
+        bf_free(e->value);
+        return oom(L);
+    }
+    L->n++;
+    return BF_OK;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+    loader *L = user;
+    if (L->st != BF_OK)
+        return 0;
+    if (!section[0]) {
+        fail_at(L, L->name, L->line, NULL, name, value,
+                "key outside any section; expected a [simulation], [class NAME], "
+                "[station NAME] or [delay NAME] header above it");
+        return 0;
+    }
+    /* A continuation line (indented, same key as the line before) appends
+     * to the value; the same key again on its own line is a mistake. */
+    bool continuation = (L->line_start[0] == ' ' || L->line_start[0] == '\t') &&
+                        L->last_entry >= 0 &&
+                        strcmp(L->e[L->last_entry].section, section) == 0 &&
+                        strcmp(L->e[L->last_entry].key, name) == 0;
+    if (continuation) {
+        entry *e = &L->e[L->last_entry];
+        size_t a = strlen(e->value), b = strlen(value);
+        char *v = bf_realloc(e->value, a + b + 2);
+        if (!v) {
+            oom(L);
+            return 0;
+        }
+        v[a] = ' ';
+        memcpy(v + a + 1, value, b + 1);
+        e->value = v;
+        return 1;
+    }
+    entry *dup = find_entry(L, section, name);
+    if (dup) {
+        fail_at(L, L->name, L->line, section, name, value,
+                "key given twice in this section (first on line %d); expected each key once",
+                dup->line);
+        return 0;
+    }
+    if (add_entry(L, section, name, value, L->name, L->line) != BF_OK)
+        return 0;
+    L->last_entry = (int)L->n - 1;
+    return 1;
+}
+
+/* ---- stage 2: overrides --------------------------------------------- */
+
+static const char *const section_types[] = {"simulation", "class", "station", "delay"};
+#define N_SECTION_TYPES 4
+
+static bool is_name(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '-'))
+            return false;
+    return true;
+}
+
+/* "station.fl_check.servers=8" (also "stations.", "classes.", "delays.")
+ * or "simulation.seed=7".  The per-class keys keep their dot:
+ * "station.fl_check.service.researcher=exp(1min)". */
+static bf_status apply_override(loader *L, const char *set)
+{
+    const char *eq = strchr(set, '=');
+    if (!eq || eq == set)
+        return fail_at(L, "--set", 0, NULL, NULL, set,
+                       "expected SECTION.KEY=VALUE, e.g. station.fl_check.servers=8 or "
+                       "simulation.seed=7");
+    char path[512];
+    size_t plen = (size_t)(eq - set);
+    if (plen >= sizeof path)
+        return fail_at(L, "--set", 0, NULL, NULL, set, "override key too long");
+    memcpy(path, set, plen);
+    path[plen] = 0;
+    const char *value = eq + 1;
+    char *dot = strchr(path, '.');
+    if (!dot)
+        return fail_at(L, "--set", 0, NULL, path, value,
+                       "expected SECTION.KEY=VALUE, e.g. station.fl_check.servers=8");
+    *dot = 0;
+    char *type = path;
+    size_t tl = strlen(type);
+    /* Accept the plural spelling used in sweeps ("stations.x.servers"). */
+    if (tl > 1 && type[tl - 1] == 's' && strcmp(type, "class") != 0) {
+        if (strcmp(type, "classes") == 0)
+            type[tl - 2] = 0;
+        else
+            type[tl - 1] = 0;
+    }
+    char section[sizeof path + 2];
+    const char *key;
+    if (strcmp(type, "simulation") == 0) {
+        snprintf(section, sizeof section, "simulation");
+        key = dot + 1;
+    } else {
+        bool known = false;
+        for (int i = 1; i < N_SECTION_TYPES; i++)
+            known |= strcmp(type, section_types[i]) == 0;
+        if (!known) {
+            const char *best = bf_closest(type, section_types, N_SECTION_TYPES);
+            return fail_at(L, "--set", 0, NULL, path, value,
+                           "unknown section type '%s'; expected simulation, class, station or "
+                           "delay%s%s%s",
+                           type, best ? " (did you mean '" : "", best ? best : "",
+                           best ? "'?)" : "");
+        }
+        char *name = dot + 1;
+        char *dot2 = strchr(name, '.');
+        if (!dot2)
+            return fail_at(L, "--set", 0, NULL, path, value,
+                           "expected %s.NAME.KEY=VALUE, e.g. station.fl_check.servers=8", type);
+        *dot2 = 0;
+        snprintf(section, sizeof section, "%s %s", type, name);
+        key = dot2 + 1;
+    }
+    if (!*key)
+        return fail_at(L, "--set", 0, section, NULL, value, "missing key after the section");
+    entry *e = find_entry(L, section, key);
+    if (e) {
+        char *v = xstrdup(L, value);
+        if (!v)
+            return L->st;
+        bf_free(e->value);
+        e->value = v;
+        e->origin = "--set";
+        e->line = 0;
+        return BF_OK;
+    }
+    return add_entry(L, section, key, value, "--set", 0);
+}
+
+/* ---- stage 3: schema and values ------------------------------------- */
+
+typedef struct section_info {
+    const char *header; /* as written, e.g. "station fl_check" */
+    int type;           /* index into section_types */
+    const char *name;   /* after the type word, "" for simulation */
+} section_info;
+
+static const char *const sim_keys[] = {"title", "horizon", "warmup", "replications", "seed",
+                                       "sample_every", NULL};
+static const char *const class_keys[] = {"arrivals", "whitelisted", "predeclared", "risk",
+                                         "priority", "route", "description", NULL};
+static const char *const station_keys[] = {"line", "servers", "service", "discipline",
+                                           "inspect", "description", NULL};
+static const char *const delay_keys[] = {"time", "line", "description", NULL};
+
+static const char *const *keys_of(int type)
+{
+    switch (type) {
+    case 0: return sim_keys;
+    case 1: return class_keys;
+    case 2: return station_keys;
+    default: return delay_keys;
+    }
+}
+
+static bf_status entry_fail(loader *L, const entry *e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bf_status entry_fail(loader *L, const entry *e, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return fail_at(L, e->origin, e->line, e->section, e->key, e->value, "%s", msg);
+}
+
+static bf_status parse_section_header(loader *L, const entry *e, section_info *out,
+                                      char *name_buf, size_t name_len)
+{
+    const char *h = e->section;
+    const char *sp = strchr(h, ' ');
+    size_t tl = sp ? (size_t)(sp - h) : strlen(h);
+    char type[64];
+    if (tl >= sizeof type)
+        tl = sizeof type - 1;
+    memcpy(type, h, tl);
+    type[tl] = 0;
+    out->header = h;
+    out->type = -1;
+    for (int i = 0; i < N_SECTION_TYPES; i++)
+        if (strcmp(type, section_types[i]) == 0)
+            out->type = i;
+    if (out->type < 0) {
+        const char *best = bf_closest(type, section_types, N_SECTION_TYPES);
+        return fail_at(L, e->origin, e->line, h, NULL, NULL,
+                       "unknown section [%s]; expected [simulation], [class NAME], "
+                       "[station NAME] or [delay NAME]%s%s%s",
+                       h, best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
+    }
+    const char *name = sp ? sp + 1 : "";
+    while (*name == ' ')
+        name++;
+    if (out->type == 0) {
+        if (*name)
+            return fail_at(L, e->origin, e->line, h, NULL, NULL,
+                           "[simulation] takes no name; write [simulation]");
+    } else if (!is_name(name)) {
+        return fail_at(L, e->origin, e->line, h, NULL, NULL,
+                       "[%s] needs a name made of letters, digits, '_' or '-', e.g. [%s fl_check]",
+                       type, type);
+    }
+    snprintf(name_buf, name_len, "%s", name);
+    out->name = name_buf;
+    return BF_OK;
+}
+
+static bf_status check_key(loader *L, const entry *e, int type, const bf_model *m)
+{
+    const char *const *keys = keys_of(type);
+    const char *base = e->key;
+    char head[128];
+    const char *dot = strchr(e->key, '.');
+    if (dot) {
+        /* Per-class variants: service.<class> (stations), time.<class>
+         * (delays). */
+        size_t n = (size_t)(dot - e->key);
+        if (n >= sizeof head)
+            n = sizeof head - 1;
+        memcpy(head, e->key, n);
+        head[n] = 0;
+        base = head;
+        bool per_class = (type == 2 && strcmp(head, "service") == 0) ||
+                         (type == 3 && strcmp(head, "time") == 0);
+        if (!per_class)
+            return entry_fail(L, e, "unknown key '%s'; only service.CLASS (stations) and "
+                              "time.CLASS (delays) take a class suffix", e->key);
+        if (bf_model_find_class(m, dot + 1) < 0) {
+            const char *cands[256];
+            size_t nc = 0;
+            for (size_t i = 0; i < m->n_classes && nc < 256; i++)
+                cands[nc++] = m->classes[i].name;
+            const char *best = bf_closest(dot + 1, cands, nc);
+            return entry_fail(L, e, "'%s' is not a defined class%s%s%s", dot + 1,
+                              best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
+        }
+        return BF_OK;
+    }
+    for (size_t i = 0; keys[i]; i++)
+        if (strcmp(keys[i], base) == 0)
+            return BF_OK;
+    size_t nk = 0;
+    while (keys[nk])
+        nk++;
+    const char *best = bf_closest(base, keys, nk);
+    char list[256] = "";
+    for (size_t i = 0; keys[i]; i++) {
+        strncat(list, keys[i], sizeof list - strlen(list) - 1);
+        if (keys[i + 1])
+            strncat(list, ", ", sizeof list - strlen(list) - 1);
+    }
+    if (best)
+        return entry_fail(L, e, "unknown key '%s'; did you mean '%s'? (valid keys: %s)",
+                          e->key, best, list);
+    return entry_fail(L, e, "unknown key '%s'; valid keys here: %s", e->key, list);
+}
+
+static bf_status value_duration(loader *L, const entry *e, double *out)
+{
+    char why[256];
+    if (bf_parse_duration(e->value, out, why, sizeof why) != BF_OK)
+        return entry_fail(L, e, "%s", why);
+    return BF_OK;
+}
+
+static bf_status value_share(loader *L, const entry *e, double *out)
+{
+    char why[256];
+    if (bf_parse_share(e->value, out, why, sizeof why) != BF_OK)
+        return entry_fail(L, e, "%s", why);
+    return BF_OK;
+}
+
+static bf_status value_int(loader *L, const entry *e, long long lo, long long hi, long long *out)
+{
+    char why[256];
+    if (bf_parse_int(e->value, lo, hi, out, why, sizeof why) != BF_OK)
+        return entry_fail(L, e, "%s", why);
+    return BF_OK;
+}
+
+static bf_status value_dist(loader *L, const entry *e, bf_dist *out)
+{
+    char why[256];
+    bf_status st = bf_dist_parse(e->value, BF_DIST_DURATION, out, why, sizeof why);
+    if (st == BF_ENOMEM)
+        return oom(L);
+    if (st != BF_OK)
+        return entry_fail(L, e, "%s", why);
+    return BF_OK;
+}
+
+static const char *skip_blank(const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return s;
+}
+
+/* arrivals = poisson(rate=240/h) | poisson(240/h) | poisson(mean=15s)
+ *          | renewal(DIST)   (DIST is the inter-arrival time) */
+static bf_status value_arrivals(loader *L, const entry *e, bf_class *c)
+{
+    const char *v = skip_blank(e->value);
+    size_t len = strlen(v);
+    while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+        len--;
+    const char *expect = "expected poisson(rate=240/h), poisson(mean=15s) or "
+                         "renewal(DISTRIBUTION), e.g. renewal(uniform(min=1min, max=3min))";
+    const char *open = memchr(v, '(', len);
+    if (!open || len < 2 || v[len - 1] != ')')
+        return entry_fail(L, e, "%s", expect);
+    char kind[32];
+    size_t kl = (size_t)(open - v);
+    while (kl && v[kl - 1] == ' ')
+        kl--;
+    if (kl >= sizeof kind)
+        return entry_fail(L, e, "%s", expect);
+    memcpy(kind, v, kl);
+    kind[kl] = 0;
+    size_t al = (size_t)(v + len - 1 - (open + 1));
+    char *arg = bf_malloc(al + 1);
+    if (!arg)
+        return oom(L);
+    memcpy(arg, open + 1, al);
+    arg[al] = 0;
+    bf_status st = BF_OK;
+    char why[256];
+    bf_dist d = {0};
+    if (strcmp(kind, "poisson") == 0) {
+        const char *a = skip_blank(arg);
+        double rate = 0.0;
+        if (strncmp(a, "rate", 4) == 0 && *skip_blank(a + 4) == '=') {
+            if (bf_parse_rate(skip_blank(a + 4) + 1, &rate, why, sizeof why) != BF_OK)
+                st = entry_fail(L, e, "%s", why);
+        } else if (strncmp(a, "mean", 4) == 0 && *skip_blank(a + 4) == '=') {
+            double mean;
+            if (bf_parse_duration(skip_blank(a + 4) + 1, &mean, why, sizeof why) != BF_OK)
+                st = entry_fail(L, e, "%s", why);
+            else if (!(mean > 0))
+                st = entry_fail(L, e, "the mean time between arrivals must be > 0");
+            else
+                rate = 1.0 / mean;
+        } else if (bf_parse_rate(a, &rate, why, sizeof why) != BF_OK) {
+            st = entry_fail(L, e, "%s", expect);
+        }
+        if (st == BF_OK && !(rate > 0))
+            st = entry_fail(L, e, "the arrival rate must be > 0");
+        if (st == BF_OK) {
+            char text[96];
+            snprintf(text, sizeof text, "exp(mean=%.17gs)", 1.0 / rate);
+            st = bf_dist_parse(text, BF_DIST_DURATION, &d, why, sizeof why);
+            if (st == BF_ENOMEM)
+                oom(L);
+            else if (st != BF_OK)
+                st = entry_fail(L, e, "%s", why);
+        }
+    } else if (strcmp(kind, "renewal") == 0) {
+        st = bf_dist_parse(arg, BF_DIST_DURATION, &d, why, sizeof why);
+        if (st == BF_ENOMEM)
+            oom(L);
+        else if (st != BF_OK)
+            st = entry_fail(L, e, "bad inter-arrival distribution: %s", why);
+        else if (!(bf_dist_mean(&d) > 0))
+            st = entry_fail(L, e, "the mean time between arrivals must be > 0");
+    } else {
+        st = entry_fail(L, e, "unknown arrival process '%s'; %s", kind, expect);
+    }
+    bf_free(arg);
+    if (st != BF_OK) {
+        bf_dist_fini(&d);
+        return st;
+    }
+    bf_dist_fini(&c->interarrival);
+    c->interarrival = d;
+    c->rate = 1.0 / bf_dist_mean(&d);
+    return BF_OK;
+}
+
+/* risk = low 90%, medium 9%, high 1%   (levels omitted are 0; sum 100%) */
+static bf_status value_risk(loader *L, const entry *e, bf_class *c)
+{
+    static const char *const levels[BF_N_RISK] = {"low", "medium", "high"};
+    double r[BF_N_RISK] = {0, 0, 0};
+    bool seen[BF_N_RISK] = {false, false, false};
+    const char *p = e->value;
+    while (*p) {
+        p = skip_blank(p);
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        char item[128];
+        if (n >= sizeof item)
+            return entry_fail(L, e, "risk item too long; expected e.g. low 90%%, medium 9%%, high 1%%");
+        memcpy(item, p, n);
+        item[n] = 0;
+        char *sp = strpbrk(item, " \t");
+        if (!sp)
+            return entry_fail(L, e, "expected LEVEL SHARE items such as 'low 90%%, medium 9%%, high 1%%'");
+        *sp = 0;
+        int lv = -1;
+        for (int i = 0; i < BF_N_RISK; i++)
+            if (strcmp(item, levels[i]) == 0)
+                lv = i;
+        if (lv < 0)
+            return entry_fail(L, e, "unknown risk level '%s'; expected low, medium or high", item);
+        if (seen[lv])
+            return entry_fail(L, e, "risk level '%s' given twice", item);
+        char why[256];
+        if (bf_parse_share(sp + 1, &r[lv], why, sizeof why) != BF_OK)
+            return entry_fail(L, e, "risk level '%s': %s", item, why);
+        seen[lv] = true;
+        p = comma ? comma + 1 : p + n;
+    }
+    double sum = r[0] + r[1] + r[2];
+    if (fabs(sum - 1.0) > 1e-9)
+        return entry_fail(L, e, "risk shares add up to %.10g%%; expected 100%%", sum * 100.0);
+    memcpy(c->risk, r, sizeof r);
+    return BF_OK;
+}
+
+/* inspect = 5% -> sl_secondary */
+static bf_status value_inspect(loader *L, const entry *e, bf_model *m, bf_node *nd)
+{
+    const char *arrow = strstr(e->value, "->");
+    if (!arrow)
+        return entry_fail(L, e, "expected SHARE -> STATION, e.g. inspect = 5%% -> sl_secondary");
+    char share[64];
+    size_t n = (size_t)(arrow - e->value);
+    if (n >= sizeof share)
+        return entry_fail(L, e, "expected SHARE -> STATION, e.g. inspect = 5%% -> sl_secondary");
+    memcpy(share, e->value, n);
+    share[n] = 0;
+    char why[256];
+    if (bf_parse_share(share, &nd->inspect_prob, why, sizeof why) != BF_OK)
+        return entry_fail(L, e, "inspection share: %s", why);
+    char target[128];
+    snprintf(target, sizeof target, "%s", skip_blank(arrow + 2));
+    size_t tl = strlen(target);
+    while (tl && (target[tl - 1] == ' ' || target[tl - 1] == '\t'))
+        target[--tl] = 0;
+    int t = bf_model_find_node(m, target);
+    if (t < 0 || m->nodes[t].kind != BF_NODE_STATION) {
+        const char *cands[256];
+        size_t nc = 0;
+        for (size_t i = 0; i < m->n_nodes && nc < 256; i++)
+            if (m->nodes[i].kind == BF_NODE_STATION)
+                cands[nc++] = m->nodes[i].name;
+        const char *best = bf_closest(target, cands, nc);
+        return entry_fail(L, e, "inspection goes to '%s', which is not a defined station%s%s%s",
+                          target, best ? "; did you mean '" : "", best ? best : "",
+                          best ? "'?" : "");
+    }
+    nd->inspect_node = t;
+    return BF_OK;
+}
+
+static bf_status value_line(loader *L, const entry *e, bf_line *out)
+{
+    if (strcmp(e->value, "first") == 0)
+        *out = BF_LINE_FIRST;
+    else if (strcmp(e->value, "second") == 0)
+        *out = BF_LINE_SECOND;
+    else if (strcmp(e->value, "none") == 0)
+        *out = BF_LINE_NONE;
+    else
+        return entry_fail(L, e, "expected first, second or none");
+    return BF_OK;
+}
+
+static bf_status apply_entry(loader *L, const entry *e, const section_info *si, bf_model *m)
+{
+    long long v;
+    if (si->type == 0) { /* simulation */
+        if (strcmp(e->key, "title") == 0) {
+            char *t = xstrdup(L, e->value);
+            if (!t)
+                return L->st;
+            bf_free(m->title);
+            m->title = t;
+        } else if (strcmp(e->key, "horizon") == 0) {
+            if (value_duration(L, e, &m->horizon) != BF_OK)
+                return L->st;
+            if (!(m->horizon > 0))
+                return entry_fail(L, e, "the horizon must be longer than 0s");
+            if (m->horizon > 3.2e9)
+                return entry_fail(L, e, "the horizon must be at most 100 years");
+        } else if (strcmp(e->key, "warmup") == 0) {
+            return value_duration(L, e, &m->warmup);
+        } else if (strcmp(e->key, "replications") == 0) {
+            if (value_int(L, e, 1, 1000000, &v) != BF_OK)
+                return L->st;
+            m->replications = (int)v;
+        } else if (strcmp(e->key, "seed") == 0) {
+            const char *s = skip_blank(e->value);
+            char *end;
+            errno = 0;
+            unsigned long long seed = strtoull(s, &end, 10);
+            end = (char *)skip_blank(end);
+            if (errno || end == s || *end || *s == '-' || *s == '+')
+                return entry_fail(L, e, "expected a whole number from 0 to 18446744073709551615");
+            m->seed = seed;
+        } else if (strcmp(e->key, "sample_every") == 0) {
+            if (value_duration(L, e, &m->sample_every) != BF_OK)
+                return L->st;
+        }
+        return BF_OK;
+    }
+    if (si->type == 1) { /* class */
+        bf_class *c = &m->classes[bf_model_find_class(m, si->name)];
+        if (strcmp(e->key, "arrivals") == 0)
+            return value_arrivals(L, e, c);
+        if (strcmp(e->key, "whitelisted") == 0)
+            return value_share(L, e, &c->whitelisted);
+        if (strcmp(e->key, "predeclared") == 0)
+            return value_share(L, e, &c->predeclared);
+        if (strcmp(e->key, "risk") == 0)
+            return value_risk(L, e, c);
+        if (strcmp(e->key, "priority") == 0) {
+            if (value_int(L, e, 0, BF_MAX_PRIORITY, &v) != BF_OK)
+                return L->st;
+            c->priority = (int)v;
+            return BF_OK;
+        }
+        if (strcmp(e->key, "route") == 0) {
+            char why[256];
+            bf_route_fini(&c->route);
+            bf_status st = bf_route_parse(m, e->value, &c->route, why, sizeof why);
+            if (st == BF_ENOMEM)
+                return oom(L);
+            if (st != BF_OK)
+                return entry_fail(L, e, "%s", why);
+        }
+        return BF_OK;
+    }
+    bf_node *nd = &m->nodes[bf_model_find_node(m, si->name)];
+    if (strcmp(e->key, "line") == 0)
+        return value_line(L, e, &nd->line);
+    if (strcmp(e->key, "servers") == 0) {
+        if (value_int(L, e, 1, 100000, &v) != BF_OK)
+            return L->st;
+        nd->servers = (uint32_t)v;
+        return BF_OK;
+    }
+    if (strcmp(e->key, "discipline") == 0) {
+        if (strcmp(e->value, "fifo") == 0)
+            nd->discipline = BF_DISC_FIFO;
+        else if (strcmp(e->value, "priority") == 0)
+            nd->discipline = BF_DISC_PRIORITY;
+        else
+            return entry_fail(L, e, "expected fifo or priority");
+        return BF_OK;
+    }
+    if (strcmp(e->key, "inspect") == 0)
+        return value_inspect(L, e, m, nd);
+    if (strcmp(e->key, "service") == 0 || strcmp(e->key, "time") == 0) {
+        bf_dist d = {0};
+        if (value_dist(L, e, &d) != BF_OK)
+            return L->st;
+        bf_dist_fini(&nd->service);
+        nd->service = d;
+        return BF_OK;
+    }
+    const char *dot = strchr(e->key, '.');
+    if (dot) {
+        int c = bf_model_find_class(m, dot + 1);
+        bf_dist d = {0};
+        if (value_dist(L, e, &d) != BF_OK)
+            return L->st;
+        bf_dist_fini(&nd->class_service[c]);
+        nd->class_service[c] = d;
+    }
+    return BF_OK;
+}
+
+/* Keys applied after all others, because they refer to other sections. */
+static bool is_late_key(const char *key)
+{
+    return strcmp(key, "route") == 0 || strcmp(key, "inspect") == 0;
+}
+
+static bf_status build_model(loader *L, bf_model *m)
+{
+    section_info *si = bf_calloc(L->n ? L->n : 1, sizeof *si);
+    char(*names)[128] = bf_calloc(L->n ? L->n : 1, sizeof *names);
+    if (!si || !names) {
+        bf_free(si);
+        bf_free(names);
+        return oom(L);
+    }
+    bool have_sim = false, have_horizon = false;
+    /* Pass 1: sections -> classes and nodes, in file order. */
+    for (size_t i = 0; i < L->n && L->st == BF_OK; i++) {
+        entry *e = &L->e[i];
+        if (parse_section_header(L, e, &si[i], names[i], sizeof names[i]) != BF_OK)
+            break;
+        if (si[i].type == 0) {
+            have_sim = true;
+            have_horizon |= strcmp(e->key, "horizon") == 0;
+            continue;
+        }
+        const char *name = si[i].name;
+        int ci = bf_model_find_class(m, name), ni = bf_model_find_node(m, name);
+        if (si[i].type == 1 && ci < 0 && ni < 0) {
+            if (bf_model_add_class(m, name) < 0)
+                oom(L);
+        } else if (si[i].type >= 2 && ni < 0 && ci < 0) {
+            if (bf_model_add_node(m, name, si[i].type == 2 ? BF_NODE_STATION : BF_NODE_DELAY) < 0)
+                oom(L);
+        } else {
+            bool same = (si[i].type == 1 && ci >= 0) ||
+                        (si[i].type == 2 && ni >= 0 && m->nodes[ni].kind == BF_NODE_STATION) ||
+                        (si[i].type == 3 && ni >= 0 && m->nodes[ni].kind == BF_NODE_DELAY);
+            if (!same)
+                fail_at(L, e->origin, e->line, e->section, NULL, NULL,
+                        "the name '%s' is already used by another section; names of classes, "
+                        "stations and delays must be unique", name);
+        }
+    }
+    if (L->st == BF_OK && !have_sim)
+        fail_at(L, L->name, 0, "simulation", NULL, NULL,
+                "missing [simulation] section; expected at least horizon = ..., e.g. "
+                "[simulation] horizon = 1d");
+    if (L->st == BF_OK && !have_horizon)
+        fail_at(L, L->name, 0, "simulation", "horizon", NULL,
+                "missing key; expected the simulated time span, e.g. horizon = 8d");
+    /* Pass 2: keys.  Pass 3: keys that name other sections. */
+    for (int pass = 0; pass < 2 && L->st == BF_OK; pass++)
+        for (size_t i = 0; i < L->n && L->st == BF_OK; i++) {
+            entry *e = &L->e[i];
+            if (is_late_key(e->key) != (pass == 1))
+                continue;
+            if (check_key(L, e, si[i].type, m) != BF_OK)
+                break;
+            apply_entry(L, e, &si[i], m);
+        }
+    /* Required keys, reported at the section's first line. */
+    for (size_t i = 0; i < L->n && L->st == BF_OK; i++) {
+        if (si[i].type == 0)
+            continue;
+        bool first = true;
+        for (size_t j = 0; j < i; j++)
+            first &= strcmp(L->e[j].section, L->e[i].section) != 0;
+        if (!first)
+            continue;
+        static const char *const required[4][2] = {
+            {NULL, NULL}, {"arrivals", "route"}, {"service", NULL}, {"time", NULL}};
+        for (int k = 0; k < 2 && required[si[i].type][k]; k++) {
+            const char *key = required[si[i].type][k];
+            if (!find_entry(L, L->e[i].section, key))
+                fail_at(L, L->e[i].origin, L->e[i].line, L->e[i].section, key, NULL,
+                        "missing key; [%s] needs %s (see docs/scenario-reference.md)",
+                        L->e[i].section, key);
+        }
+    }
+    bf_free(si);
+    bf_free(names);
+    return L->st;
+}
+
+/* ---- driver --------------------------------------------------------- */
+
+static void loader_fini(loader *L)
+{
+    for (size_t i = 0; i < L->n; i++) {
+        bf_free(L->e[i].section);
+        bf_free(L->e[i].key);
+        bf_free(L->e[i].value);
+    }
+    bf_free(L->e);
+}
+
+static char *base_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    size_t n = strlen(b);
+    if (n > 4 && strcmp(b + n - 4, ".ini") == 0)
+        n -= 4;
+    char *s = bf_malloc(n + 1);
+    if (s) {
+        memcpy(s, b, n);
+        s[n] = 0;
+    }
+    return s;
+}
+
+bf_status bf_scenario_parse(const char *text, size_t len, const char *name,
+                            const char *const *sets, size_t n_sets, bf_scenario **out,
+                            bf_error *err)
+{
+    bf_error_clear(err);
+    loader L = {.name = name, .text = text, .len = len, .err = err, .last_entry = -1};
+    bf_scenario *sc = bf_calloc(1, sizeof *sc);
+    if (!sc)
+        return bf_error_set(err, BF_ENOMEM, "out of memory");
+    sc->path = bf_strdup(name);
+    sc->text = bf_malloc(len + 1);
+    sc->model = bf_model_create();
+    if (!sc->path || !sc->text || !sc->model) {
+        oom(&L);
+        goto fail;
+    }
+    memcpy(sc->text, text, len);
+    sc->text[len] = 0;
+
+    int rc = ini_parse_stream(reader, &L, handler, &L);
+    if (L.st != BF_OK)
+        goto fail;
+    if (rc > 0) {
+        fail_at(&L, name, rc, NULL, NULL, NULL,
+                "cannot read this line; expected [section], key = value, or a comment "
+                "starting with ; or #");
+        goto fail;
+    }
+    if (rc < 0) {
+        oom(&L);
+        goto fail;
+    }
+    if (L.n == 0) {
+        fail_at(&L, name, 0, NULL, NULL, NULL,
+                "the scenario is empty; expected a [simulation] section and at least one "
+                "[class NAME] and [station NAME] (see scenarios/hetao-baseline.ini)");
+        goto fail;
+    }
+    size_t olen = 1;
+    for (size_t i = 0; i < n_sets; i++) {
+        if (apply_override(&L, sets[i]) != BF_OK)
+            goto fail;
+        olen += strlen(sets[i]) + 1;
+    }
+    sc->overrides = bf_malloc(olen);
+    if (!sc->overrides) {
+        oom(&L);
+        goto fail;
+    }
+    sc->overrides[0] = 0;
+    for (size_t i = 0; i < n_sets; i++) {
+        strcat(sc->overrides, sets[i]);
+        strcat(sc->overrides, "\n");
+    }
+
+    bf_free(sc->model->name);
+    sc->model->name = base_name(name);
+    if (!sc->model->name) {
+        oom(&L);
+        goto fail;
+    }
+    if (build_model(&L, sc->model) != BF_OK)
+        goto fail;
+    bf_error verr;
+    bf_error_clear(&verr);
+    if (bf_model_validate(sc->model, &verr) != BF_OK) {
+        if (err) {
+            *err = verr;
+            /* Point at the file and, where we know it, the line. */
+            snprintf(err->file, sizeof err->file, "%s", name);
+            for (size_t i = 0; i < L.n; i++)
+                if (strcmp(L.e[i].section, err->section) == 0) {
+                    if (err->key[0] && strcmp(L.e[i].key, err->key) != 0)
+                        continue;
+                    err->line = L.e[i].line;
+                    snprintf(err->value, sizeof err->value, "%s",
+                             err->key[0] ? L.e[i].value : "");
+                    if (L.e[i].line == 0)
+                        snprintf(err->file, sizeof err->file, "--set");
+                    break;
+                }
+        }
+        L.st = BF_EINVAL;
+        goto fail;
+    }
+
+    sc->param_keys = bf_calloc(L.n, sizeof(char *));
+    sc->param_values = bf_calloc(L.n, sizeof(char *));
+    if (!sc->param_keys || !sc->param_values) {
+        oom(&L);
+        goto fail;
+    }
+    for (size_t i = 0; i < L.n; i++) {
+        char key[512];
+        snprintf(key, sizeof key, "%s.%s", L.e[i].section, L.e[i].key);
+        char *sp = strchr(key, ' ');
+        if (sp)
+            *sp = '.';
+        sc->param_keys[i] = bf_strdup(key);
+        sc->param_values[i] = bf_strdup(L.e[i].value);
+        sc->n_params = i + 1;
+        if (!sc->param_keys[i] || !sc->param_values[i]) {
+            oom(&L);
+            goto fail;
+        }
+    }
+    loader_fini(&L);
+    *out = sc;
+    return BF_OK;
+fail:
+    loader_fini(&L);
+    bf_scenario_destroy(sc);
+    return L.st != BF_OK ? L.st : BF_EINVAL;
+}
+
+bf_status bf_scenario_load(const char *path, const char *const *sets, size_t n_sets,
+                           bf_scenario **out, bf_error *err)
+{
+    bf_error_clear(err);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        bf_error_at(err, path, 0, NULL, NULL, NULL);
+        return bf_error_set(err, BF_EIO, "cannot open the scenario file: %s", strerror(errno));
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    bf_status st = BF_OK;
+    for (;;) {
+        if (len == cap) {
+            if (cap >= MAX_FILE_BYTES) {
+                bf_error_at(err, path, 0, NULL, NULL, NULL);
+                st = bf_error_set(err, BF_EINVAL, "the file is larger than %u MB; a scenario "
+                                  "file is a short text file", MAX_FILE_BYTES >> 20);
+                break;
+            }
+            cap = cap ? 2 * cap : 65536;
+            char *nb = bf_realloc(buf, cap);
+            if (!nb) {
+                st = bf_error_set(err, BF_ENOMEM, "out of memory reading %s", path);
+                break;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                bf_error_at(err, path, 0, NULL, NULL, NULL);
+                st = bf_error_set(err, BF_EIO, "cannot read the scenario file: %s",
+                                  strerror(errno ? errno : EIO));
+            }
+            break;
+        }
+    }
+    fclose(f);
+    if (st == BF_OK)
+        st = bf_scenario_parse(buf ? buf : "", len, path, sets, n_sets, out, err);
+    bf_free(buf);
+    return st;
+}
+
+void bf_scenario_destroy(bf_scenario *s)
+{
+    if (!s)
+        return;
+    bf_model_destroy(s->model);
+    for (size_t i = 0; i < s->n_params; i++) {
+        bf_free(s->param_keys[i]);
+        bf_free(s->param_values[i]);
+    }
+    bf_free(s->param_keys);
+    bf_free(s->param_values);
+    bf_free(s->path);
+    bf_free(s->text);
+    bf_free(s->overrides);
+    bf_free(s);
+}
+
+const char *bf_scenario_param(const bf_scenario *s, const char *key)
+{
+    for (size_t i = 0; i < s->n_params; i++)
+        if (strcmp(s->param_keys[i], key) == 0)
+            return s->param_values[i];
+    return NULL;
+}
