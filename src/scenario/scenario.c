@@ -35,6 +35,7 @@ typedef struct entry {
     char *value;
     const char *origin; /* file path or "--set" (borrowed) */
     int line;
+    int section_line; /* line of the [section] header, 0 if unknown */
 } entry;
 
 typedef struct loader {
@@ -48,6 +49,7 @@ typedef struct loader {
     bf_error *err;
     bf_status st;
     int last_entry; /* index of the entry the previous line set, for continuations */
+    int header_line; /* line of the last [section] header seen */
 } loader;
 
 static bf_status fail_at(loader *L, const char *origin, int line, const char *section,
@@ -108,6 +110,13 @@ static char *reader(char *str, int num, void *stream)
     memcpy(str, p, n);
     str[n] = 0;
     L->pos += n;
+    /* inih does not tell the handler where a section started; remember
+     * the header lines so section errors can point at them. */
+    const char *q = str;
+    while (*q == ' ' || *q == '\t')
+        q++;
+    if (*q == '[')
+        L->header_line = L->line;
     return str;
 }
 
@@ -144,6 +153,7 @@ static bf_status add_entry(loader *L, const char *section, const char *key, cons
     e->value = xstrdup(L, value);
     e->origin = origin;
     e->line = line;
+    e->section_line = line ? L->header_line : 0;
     if (!e->section || !e->key || !e->value) {
         bf_free(e->section);
         bf_free(e->key);
@@ -343,7 +353,7 @@ static bf_status parse_section_header(loader *L, const entry *e, section_info *o
             out->type = i;
     if (out->type < 0) {
         const char *best = bf_closest(type, section_types, N_SECTION_TYPES);
-        return fail_at(L, e->origin, e->line, h, NULL, NULL,
+        return fail_at(L, e->origin, e->section_line, h, NULL, NULL,
                        "unknown section [%s]; expected [simulation], [class NAME], "
                        "[station NAME] or [delay NAME]%s%s%s",
                        h, best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
@@ -353,10 +363,10 @@ static bf_status parse_section_header(loader *L, const entry *e, section_info *o
         name++;
     if (out->type == 0) {
         if (*name)
-            return fail_at(L, e->origin, e->line, h, NULL, NULL,
+            return fail_at(L, e->origin, e->section_line, h, NULL, NULL,
                            "[simulation] takes no name; write [simulation]");
     } else if (!is_name(name)) {
-        return fail_at(L, e->origin, e->line, h, NULL, NULL,
+        return fail_at(L, e->origin, e->section_line, h, NULL, NULL,
                        "[%s] needs a name made of letters, digits, '_' or '-', e.g. [%s fl_check]",
                        type, type);
     }
@@ -771,7 +781,7 @@ static bf_status build_model(loader *L, bf_model *m)
                         (si[i].type == 2 && ni >= 0 && m->nodes[ni].kind == BF_NODE_STATION) ||
                         (si[i].type == 3 && ni >= 0 && m->nodes[ni].kind == BF_NODE_DELAY);
             if (!same)
-                fail_at(L, e->origin, e->line, e->section, NULL, NULL,
+                fail_at(L, e->origin, e->section_line, e->section, NULL, NULL,
                         "the name '%s' is already used by another section; names of classes, "
                         "stations and delays must be unique", name);
         }
@@ -807,7 +817,7 @@ static bf_status build_model(loader *L, bf_model *m)
         for (int k = 0; k < 2 && required[si[i].type][k]; k++) {
             const char *key = required[si[i].type][k];
             if (!find_entry(L, L->e[i].section, key))
-                fail_at(L, L->e[i].origin, L->e[i].line, L->e[i].section, key, NULL,
+                fail_at(L, L->e[i].origin, L->e[i].section_line, L->e[i].section, key, NULL,
                         "missing key; [%s] needs %s (see docs/scenario-reference.md)",
                         L->e[i].section, key);
         }
