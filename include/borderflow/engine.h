@@ -64,9 +64,10 @@ void bf_engine_reset(bf_engine *e);
 /* The current simulated time. */
 bf_time bf_engine_now(const bf_engine *e);
 
-/* Schedules an event at absolute time `at` (at >= now; asserted).  If out
- * is non-NULL it receives the handle.  Returns BF_ENOMEM if the arrays
- * could not grow (nothing is scheduled then).  O(log n). */
+/* Schedules an event at absolute time `at` (now <= at < INFINITY;
+ * asserted).  If out is non-NULL it receives the handle (0 on failure).
+ * Returns BF_ENOMEM if the arrays could not grow (nothing is scheduled
+ * then).  At most UINT32_MAX - 1 events can be pending.  O(log n). */
 bf_status bf_engine_schedule(bf_engine *e, bf_time at, uint32_t kind,
                              uint32_t a, uint32_t b, bf_event_handle *out);
 

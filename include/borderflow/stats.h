@@ -141,12 +141,16 @@ double bf_hist_bucket_lo(int i);
 double bf_hist_bucket_hi(int i);
 
 /* The q-quantile (0 <= q <= 1) as the midpoint of the bucket holding the
- * observation of rank ceil(q n) (q = 0: the first); 0 if that observation
- * is in the underflow bucket; never more than max.  0 if empty. */
+ * observation of rank ceil(q n) (q = 0: the first; q n within 4 ulps above
+ * an integer counts as that integer, so 0.07 x 100 is rank 7); 0 if that
+ * observation is in the underflow bucket; never more than max.  0 if
+ * empty.  Observations are meant to be >= 0 (times, counts). */
 double bf_hist_quantile(const bf_hist *h, double q);
 
-/* Share of observations <= x (x exactly on a bucket edge is exact;
- * inside a bucket the bucket counts as <= x if x >= its midpoint). */
+/* Share of observations <= x: 0 if empty or x < 0; 1 if x >= max; else
+ * the underflow bucket, every bucket wholly below x, and the bucket
+ * holding x if x is at or above its midpoint.  The error is at most one
+ * bucket's count / n. */
 double bf_hist_share_le(const bf_hist *h, double x);
 
 /* ---- confidence intervals across replications ----------------------- */
@@ -164,7 +168,7 @@ typedef struct bf_ci {
 
 /* 95% confidence interval of the mean of x[0..n-1], summed in index
  * order (so the result does not depend on the order replications
- * finished in). */
+ * finished in).  n == 0: everything NaN (x may be NULL). */
 bf_ci bf_ci95(const double *x, size_t n);
 
 #ifdef __cplusplus

@@ -58,16 +58,19 @@ static void add_key(builder *b, sk_id sk, int scope, const char *scope_name, int
     b->n_keys++;
 }
 
-/* A group and its six keys; returns the group index. */
-static int add_group(builder *b, sk_id sk, int scope, const char *scope_name, int cls,
-                     const char *cls_name, const char *quantity)
+/* A group and its keys; returns the group index.  With reuse >= 0 no new
+ * group is made: the keys read group `reuse`.  That is how a per-class
+ * scope visited by one class only shares the all-classes accumulators,
+ * which are then identical, instead of the simulator filling both. */
+static int add_group_as(builder *b, sk_id sk, int scope, const char *scope_name, int cls,
+                        const char *cls_name, const char *quantity, int reuse)
 {
     static const struct {
         metric_id id;
         const char *suffix;
     } parts[] = {{MT_G_MEAN, "mean"}, {MT_G_P50, "p50"}, {MT_G_P90, "p90"},
                  {MT_G_P95, "p95"},   {MT_G_P99, "p99"}, {MT_G_MAX, "max"}};
-    int g = (int)b->n_groups++;
+    int g = reuse >= 0 ? reuse : (int)b->n_groups++;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         char name[64];
         snprintf(name, sizeof name, "%s_%s", quantity, parts[i].suffix);
@@ -79,6 +82,12 @@ static int add_group(builder *b, sk_id sk, int scope, const char *scope_name, in
         add_key(b, sk, scope, scope_name, cls, cls_name, MT_G_WAITED, "wait_probability",
                 "share", g);
     return g;
+}
+
+static int add_group(builder *b, sk_id sk, int scope, const char *scope_name, int cls,
+                     const char *cls_name, const char *quantity)
+{
+    return add_group_as(b, sk, scope, scope_name, cls, cls_name, quantity, -1);
 }
 
 static void add_series(builder *b, sk_id sk, const char *scope, const char *metric)
@@ -113,7 +122,8 @@ static void enumerate(builder *b, const bf_model *m)
         add_key(b, SK_CLASS, (int)c, cn, (int)c, cn, MT_ARRIVALS, "arrivals", "entities", -1);
         add_key(b, SK_CLASS, (int)c, cn, (int)c, cn, MT_DEPARTURES, "departures", "entities", -1);
         add_key(b, SK_CLASS, (int)c, cn, (int)c, cn, MT_THROUGHPUT, "throughput", "1/h", -1);
-        g = add_group(b, SK_CLASS, (int)c, cn, (int)c, cn, "time_in_system");
+        g = add_group_as(b, SK_CLASS, (int)c, cn, (int)c, cn, "time_in_system",
+                         C == 1 ? L->g_sys_tis : -1);
         SET(L->g_cls_tis[c], g);
         g = add_group(b, SK_CLASS, (int)c, cn, (int)c, cn, "wait");
         SET(L->g_cls_wait[c], g);
@@ -129,16 +139,20 @@ static void enumerate(builder *b, const bf_model *m)
         add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_QUEUE_MAX, "queue_max", "entities", -1);
         add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_UTILIZATION, "utilization", "share", -1);
         add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_SERVERS, "servers", "servers", -1);
-        g = add_group(b, SK_STATION, (int)n, nd->name, -1, "", "wait");
-        SET(L->g_node[n], g);
+        int gs = add_group(b, SK_STATION, (int)n, nd->name, -1, "", "wait");
+        SET(L->g_node[n], gs);
         add_series(b, SK_STATION, nd->name, "queue_length");
         SET(L->series_of_node[n], (int)b->n_series - 1);
+        size_t n_visitors = 0;
+        for (size_t c = 0; c < C; c++)
+            n_visitors += bf_model_class_visits(m, c, n);
         for (size_t c = 0; c < C; c++) {
             if (!bf_model_class_visits(m, c, n))
                 continue;
             const char *cn = m->classes[c].name;
             add_key(b, SK_STATION, (int)n, nd->name, (int)c, cn, MT_SERVED, "served", "entities", -1);
-            g = add_group(b, SK_STATION, (int)n, nd->name, (int)c, cn, "wait");
+            g = add_group_as(b, SK_STATION, (int)n, nd->name, (int)c, cn, "wait",
+                             n_visitors == 1 ? gs : -1);
             SET(L->g_node_cls[n * C + c], g);
         }
     }
@@ -167,20 +181,26 @@ static void enumerate(builder *b, const bf_model *m)
         add_key(b, SK_LINE, l, ln, -1, "", MT_PASSAGES, "passages", "entities", -1);
         add_key(b, SK_LINE, l, ln, -1, "", MT_THROUGHPUT, "throughput", "1/h", -1);
         add_key(b, SK_LINE, l, ln, -1, "", MT_UTILIZATION, "utilization", "share", -1);
-        g = add_group(b, SK_LINE, l, ln, -1, "", "clearance");
-        SET(L->g_line_clear[l], g);
+        int gl = add_group(b, SK_LINE, l, ln, -1, "", "clearance");
+        SET(L->g_line_clear[l], gl);
         g = add_group(b, SK_LINE, l, ln, -1, "", "wait");
         SET(L->g_line_wait[l], g);
+        bool visits[C ? C : 1];
+        size_t n_visitors = 0;
         for (size_t c = 0; c < C; c++) {
-            bool visits = false;
+            visits[c] = false;
             for (size_t n = 0; n < m->n_nodes; n++)
-                visits |= m->nodes[n].line == (bf_line)l && bf_model_class_visits(m, c, n);
-            if (!visits)
+                visits[c] |= m->nodes[n].line == (bf_line)l && bf_model_class_visits(m, c, n);
+            n_visitors += visits[c];
+        }
+        for (size_t c = 0; c < C; c++) {
+            if (!visits[c])
                 continue;
             const char *cn = m->classes[c].name;
             add_key(b, SK_LINE, l, ln, (int)c, cn, MT_PASSAGES, "passages", "entities", -1);
             add_key(b, SK_LINE, l, ln, (int)c, cn, MT_THROUGHPUT, "throughput", "1/h", -1);
-            g = add_group(b, SK_LINE, l, ln, (int)c, cn, "clearance");
+            g = add_group_as(b, SK_LINE, l, ln, (int)c, cn, "clearance",
+                             n_visitors == 1 ? gl : -1);
             SET(L->g_line_cls[(size_t)l * C + c], g);
         }
     }
