@@ -48,6 +48,7 @@ typedef struct bf_error {
     char section[128]; /* e.g. "station fl_check" */
     char key[128];     /* e.g. "servers" */
     char value[160];   /* the offending text, shortened if long */
+    bool has_value;    /* value applies (it may be ""); false: e.g. a missing key */
     char msg[512];     /* what was expected, a full sentence */
 } bf_error;
 

@@ -73,7 +73,8 @@ typedef struct bf_route {
 
 typedef struct bf_class {
     char *name;
-    bf_dist interarrival; /* Poisson: exponential with mean 1/rate */
+    bf_dist interarrival; /* Poisson: exponential with mean 1/rate; type
+                           * NULL until set: no arrivals */
     double rate;          /* mean arrivals per second (1/mean interarrival) */
     double whitelisted;   /* share in [0,1] */
     double predeclared;   /* share in [0,1] */

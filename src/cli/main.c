@@ -24,6 +24,7 @@
 enum { EXIT_RUN = 1, EXIT_USAGE = 2, EXIT_SCENARIO = 3, EXIT_INTERRUPTED = 130 };
 
 static volatile int g_cancel; /* set by SIGINT / SIGTERM */
+static char *g_cmdline;       /* the whole command line, for provenance */
 
 static void on_signal(int sig)
 {
@@ -54,6 +55,16 @@ static int usage_error(const char *cmd, const char *fmt, ...)
     fprintf(stderr, "\nTry 'borderflow %s --help'.\n", cmd);
     va_end(ap);
     return EXIT_USAGE;
+}
+
+/* getopt found an unknown option or a missing argument (opterr is off,
+ * so this is the only message). */
+static int bad_option(const char *cmd, char **argv)
+{
+    const char *opt = argv[optind - 1];
+    if (optopt && strchr("srjfd", optopt))
+        return usage_error(cmd, "option '%s' needs a value", opt);
+    return usage_error(cmd, "unknown option '%s'", opt);
 }
 
 /* The command line as typed, single-quoted where the shell would need it,
@@ -122,7 +133,8 @@ static const char *const check_usage =
     "                        class.researcher.whitelisted=70%, simulation.seed=7\n"
     "  -h, --help            show this help\n"
     "\n"
-    "Exit status: 0 valid, 2 bad command line, 3 invalid scenario.\n";
+    "Exit status: 0 valid, 1 scenario file cannot be read, 2 bad command line,\n"
+    "3 invalid scenario.\n";
 
 static int cmd_check(int argc, char **argv)
 {
@@ -134,7 +146,7 @@ static int cmd_check(int argc, char **argv)
         switch (c) {
         case 's': sets_add(&st, optarg); break;
         case 'h': fputs(check_usage, stdout); free(st.v); return 0;
-        default: free(st.v); return usage_error("check", "unknown option");
+        default: free(st.v); return bad_option("check", argv);
         }
     }
     if (optind + 1 != argc) {
@@ -186,8 +198,9 @@ static const char *const run_usage =
     "  -q, --quiet             no progress on stderr\n"
     "  -h, --help              show this help\n"
     "\n"
-    "Exit status: 0 done, 1 run or store failure, 2 bad command line, 3 invalid\n"
-    "scenario, 130 interrupted (finished replications stay in the store).\n";
+    "Exit status: 0 done, 1 run or store failure or unreadable scenario file,\n"
+    "2 bad command line, 3 invalid scenario, 130 interrupted (finished\n"
+    "replications stay in the store).\n";
 
 typedef struct run_ctx {
     bf_store *store;
@@ -253,7 +266,7 @@ static int cmd_run(int argc, char **argv)
     int jobs = 0;
     out_format fmt = OUT_TABLE;
     int c, code = 0;
-    char *cmdline = join_argv(argc + 1, argv - 1);
+    const char *cmdline = g_cmdline;
     while ((c = getopt_long(argc, argv, "s:r:j:f:qh", opts, NULL)) != -1) {
         switch (c) {
         case 's': sets_add(&st, optarg); break;
@@ -281,7 +294,16 @@ static int cmd_run(int argc, char **argv)
             jobs = (int)v;
             break;
         }
-        case 'd': db = optarg; break;
+        case 'd':
+            /* SQLite would take ":memory:" (or "") as a temporary database
+             * and the results would vanish at exit. */
+            if (!optarg[0] || strcmp(optarg, ":memory:") == 0) {
+                code = usage_error("run", "--db needs a file name; to run without storing "
+                                   "results use --no-db");
+                goto done;
+            }
+            db = optarg;
+            break;
         case 'D': no_db = true; break;
         case 'f':
             if (out_parse_format(optarg, &fmt) != 0) {
@@ -292,7 +314,7 @@ static int cmd_run(int argc, char **argv)
         case 'N': series = false; break;
         case 'q': quiet = true; break;
         case 'h': fputs(run_usage, stdout); goto done;
-        default: code = usage_error("run", "unknown option"); goto done;
+        default: code = bad_option("run", argv); goto done;
         }
     }
     if (optind + 1 != argc) {
@@ -406,7 +428,6 @@ done:
     free(st.v);
     free(owned[0]);
     free(owned[1]);
-    free(cmdline);
     return code;
 }
 
@@ -427,6 +448,7 @@ static int cmd_version(int argc, char **argv)
 }
 
 static int cmd_help(int argc, char **argv);
+static int dispatch_command(int argc, char **argv);
 
 static const command commands[] = {
     {"run", cmd_run, "simulate a scenario, print a summary, store the results"},
@@ -463,6 +485,15 @@ static int cmd_help(int argc, char **argv)
 }
 
 int main(int argc, char **argv)
+{
+    opterr = 0;
+    g_cmdline = join_argv(argc, argv);
+    int rc = dispatch_command(argc, argv);
+    free(g_cmdline);
+    return rc;
+}
+
+static int dispatch_command(int argc, char **argv)
 {
     if (argc < 2) {
         main_usage(stderr);

@@ -113,8 +113,10 @@ void bf_error_at(bf_error *err, const char *file, int line, const char *section,
         copy_field(err->section, sizeof err->section, section);
     if (key)
         copy_field(err->key, sizeof err->key, key);
-    if (value)
+    if (value) {
         copy_field(err->value, sizeof err->value, value);
+        err->has_value = true;
+    }
 }
 
 int bf_error_format(const bf_error *err, char *buf, size_t len)
@@ -131,7 +133,7 @@ int bf_error_format(const bf_error *err, char *buf, size_t len)
     if (w < sizeof where && err->section[0])
         w += (size_t)snprintf(where + w, sizeof where - w, "[%s] ", err->section);
     if (w < sizeof where && err->key[0]) {
-        if (err->value[0] || err->code == BF_EINVAL)
+        if (err->has_value)
             w += (size_t)snprintf(where + w, sizeof where - w, "%s = \"%s\": ",
                                   err->key, err->value);
         else

@@ -1,25 +1,45 @@
 /*
  * engine.c - the event list and simulation clock behind engine.h.
  *
- * Design.  Two parallel arrays, both of `cap` elements:
+ * Design.  Three arrays, all of `cap` elements:
  *
- *   heap[0 .. n)        implicit 4-ary min-heap of entries {time, seq, slot},
- *                       ordered by (time, seq).  The children of position i
- *                       are 4i+1 .. 4i+4, its parent is (i-1)/4.
- *   slots[0 .. n_slots) per-event records {kind, a, b, gen, pos}: the
- *                       payload, the generation that handles must match and
- *                       the entry's current position in heap[].
+ *   heap[0 .. n)        implicit 4-ary min-heap of 16-byte entries
+ *                       {time, slot}, ordered by (time, slot's seq).  The
+ *                       children of position i are 4i+1 .. 4i+4, its parent
+ *                       is (i-1)/4.
+ *   slots[0 .. n_slots) per-event records {seq, kind, a, b, gen}: the
+ *                       tie-break counter, the payload and the generation
+ *                       that handles must match.
+ *   pos[0 .. n_slots)   the heap position of each slot's entry (NO_POS
+ *                       when the slot is free).
  *
  * Why this shape.  Comparisons are the inner loop of every sift, so the
- * entry carries its own key: a comparison reads 16 contiguous bytes and
- * never follows a pointer into the slot array.  The payload lives apart
- * because it is only needed once, when the event fires; carrying it in
- * the entry would make every move in a sift copy 40 bytes instead of 24.
- * A 4-ary heap is half as deep as a binary one; a sift-down does more
- * comparisons per level but its four children are adjacent (96 bytes, two
- * or three cache lines), so the walk costs fewer cache misses, which
- * dominate once the heap outgrows L1.  Sifts move a hole rather than swapping, so each level
- * writes one entry and one back-link.
+ * entry carries its time: comparing two entries reads their 8-byte times
+ * and never follows a pointer, except for exact ties in time, which are
+ * rare with continuous distributions and are then broken by the seqs in
+ * the slots (a predictable, almost never taken branch).  Keeping seq out
+ * of the entry makes it 16 bytes instead of 24, so the four children of a
+ * node are 64 bytes; heap[] is placed so that heap[1] starts a 64-byte
+ * line, and then every group of siblings 4i+1 .. 4i+4 fills exactly one
+ * cache line: a level of a sift costs one line, not two or three.  The
+ * back-links live in their own array of 4-byte integers because a sift
+ * writes one per level at a random slot: packed, they are 4 bytes of a
+ * mostly cached 4n-byte array instead of a field in a 24n-byte one.  The
+ * payload is only read once, when the event fires.
+ *
+ * A 4-ary heap is half as deep as a binary one.  Removing the minimum
+ * uses Floyd's bottom-up method: the hole at the root is moved down to a
+ * leaf along the path of smallest children (three comparisons per level
+ * to pick the smallest of four, no comparison with the entry being
+ * placed), and the last entry is then sifted up from there.  The last
+ * entry was a leaf, so it nearly always belongs near the bottom and the
+ * sift-up stops after a step or two; the descent has no data-dependent
+ * exit, which saves the comparison with the moved entry and its
+ * unpredictable branch at every level.  The smallest of four children is
+ * picked by a two-round tournament computed with arithmetic rather than
+ * branches (the outcomes are coin tosses a branch predictor cannot
+ * learn).  Cancel and reschedule, which move an arbitrary entry, use the
+ * ordinary sift-down that stops as soon as no child is smaller.
  *
  * Ties.  seq is a 64-bit counter bumped by every schedule and reschedule,
  * so no two pending entries compare equal and equal-time events fire in
@@ -41,17 +61,18 @@
  * Invariants (checked by bf_engine_check):
  *   - n <= n_slots <= cap;
  *   - heap order: no entry is less than its parent;
- *   - for every i < n: slots[heap[i].slot].pos == i;
+ *   - for every i < n: pos[heap[i].slot] == i;
  *   - every slot below n_slots is either pending (pos < n, reached from
  *     the heap) or free (pos == NO_POS, on the free list), and the free
  *     list holds exactly n_slots - n slots;
  *   - every pending time is >= now and every pending seq is < next_seq.
  *
- * Memory.  The engine owns the struct and both arrays.  They grow by
- * doubling when a schedule finds no free slot and never shrink (reset
- * keeps them), so after warm-up scheduling does no allocation and memory
- * is bounded by the high-water mark of pending events, not by the
- * simulated horizon.  The dispatch context is borrowed.
+ * Memory.  The engine owns the struct and the three arrays (heap_mem is
+ * the allocation, heap the aligned view into it).  They grow by doubling
+ * when a schedule finds no free slot and never shrink (reset keeps them),
+ * so after warm-up scheduling does no allocation and memory is bounded by
+ * the high-water mark of pending events, not by the simulated horizon.
+ * The dispatch context is borrowed.
  */
 #include "borderflow/engine.h"
 
@@ -66,25 +87,34 @@
  * handle stores slot + 1 in 32 bits, so the largest usable capacity is
  * UINT32_MAX - 1 slots. */
 #define MAX_CAP ((size_t)UINT32_MAX - 1)
+/* heap_mem holds HEAP_PAD entries more than cap, the room needed to slide
+ * the view so that heap[1] is 64-byte aligned (the allocator aligns to at
+ * least 16 bytes, so the view moves by at most three entries). */
+#define LINE 64
+#define HEAP_PAD 4
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
 
 typedef struct heap_entry {
     double time;
-    uint64_t seq;
     uint32_t slot;
+    uint32_t unused; /* padding, named so that the size is plainly 16 */
 } heap_entry;
 
 typedef struct slot {
+    uint64_t seq;
     uint32_t kind, a, b;
     uint32_t gen;
-    uint32_t pos; /* index in heap[], or NO_POS when free */
 } slot;
 
 struct bf_engine {
-    heap_entry *heap;
+    heap_entry *heap; /* view into heap_mem with heap + 1 line-aligned */
+    void *heap_mem;
     slot *slots;
+    uint32_t *pos;      /* heap position of each slot, NO_POS when free */
     uint32_t n;         /* pending events = live heap entries */
     uint32_t n_slots;   /* slots ever handed out since create/reset */
-    uint32_t cap;       /* length of both arrays */
+    uint32_t cap;       /* length of the three arrays */
     uint32_t free_head; /* first free slot below n_slots, or NO_SLOT */
     uint64_t next_seq;
     uint64_t n_fired;
@@ -93,12 +123,13 @@ struct bf_engine {
     void *ctx;
 };
 
-/* (time, seq) order.  Bitwise & and | instead of && and || so the compiler
- * evaluates all three comparisons and makes no branch: with random event
- * times the outcome is a coin toss that a branch predictor cannot learn. */
-static inline bool entry_less(const heap_entry *x, const heap_entry *y)
+/* (time, seq) order.  Times decide unless they are exactly equal; only
+ * then are the seqs fetched from the slots. */
+static inline bool entry_less(const slot *s, const heap_entry *x, const heap_entry *y)
 {
-    return (x->time < y->time) | ((x->time == y->time) & (x->seq < y->seq));
+    if (LIKELY(x->time != y->time))
+        return x->time < y->time;
+    return s[x->slot].seq < s[y->slot].seq;
 }
 
 static inline uint32_t handle_slot(bf_event_handle h)
@@ -111,36 +142,51 @@ static inline uint32_t handle_gen(bf_event_handle h)
     return (uint32_t)(h >> 32);
 }
 
+/* The view of the allocation mem in which heap[1] starts a cache line. */
+static inline heap_entry *heap_view(void *mem)
+{
+    uintptr_t p = (uintptr_t)mem + sizeof(heap_entry);
+    p = (p + LINE - 1) & ~(uintptr_t)(LINE - 1);
+    return (heap_entry *)(p - sizeof(heap_entry));
+}
+
+/* Index of the smallest of the four children c .. c+3, all present.  Two
+ * rounds of a tournament, the winner picked with masks, not branches. */
+static inline uint32_t min_of_four(const slot *s, const heap_entry *h, uint32_t c)
+{
+    uint32_t m01 = c + entry_less(s, &h[c + 1], &h[c]);
+    uint32_t m23 = c + 2 + entry_less(s, &h[c + 3], &h[c + 2]);
+    uint32_t pick23 = -(uint32_t)entry_less(s, &h[m23], &h[m01]);
+    return m01 ^ ((m01 ^ m23) & pick23);
+}
+
 /* Places x at hole i and moves it towards the root until its parent is not
  * greater. */
 static inline void sift_up(bf_engine *e, uint32_t i, heap_entry x)
 {
     heap_entry *h = e->heap;
-    slot *s = e->slots;
+    const slot *s = e->slots;
+    uint32_t *pos = e->pos;
     while (i > 0) {
         uint32_t p = (i - 1) / 4;
-        if (!entry_less(&x, &h[p]))
+        if (!entry_less(s, &x, &h[p]))
             break;
         h[i] = h[p];
-        s[h[i].slot].pos = i;
+        pos[h[i].slot] = i;
         i = p;
     }
     h[i] = x;
-    s[x.slot].pos = i;
+    pos[x.slot] = i;
 }
 
 /* Places x at hole i and moves it towards the leaves until no child is
- * smaller.  The common case, a full set of four children, is a two-round
- * tournament whose winner is picked with arithmetic rather than branches
- * (the comparisons are unpredictable); only the last internal node takes
- * the general loop.  Measured on a 2-core EPYC VM with random times, this
- * is about 20% faster than the branching form for heaps of 64 to 1024
- * events and about 5-10% slower at 100000, where a branch lets the CPU
- * speculate the next level's loads; simulations here keep small heaps. */
-static inline void sift_down(bf_engine *e, uint32_t i, heap_entry x)
+ * smaller.  For cancel and reschedule; removing the minimum uses
+ * pop_root. */
+static void sift_down(bf_engine *e, uint32_t i, heap_entry x)
 {
     heap_entry *h = e->heap;
-    slot *s = e->slots;
+    const slot *s = e->slots;
+    uint32_t *pos = e->pos;
     uint32_t n = e->n;
     for (;;) {
         /* 4i + 1 exceeds 32 bits once the heap passes 2^30 entries, so the
@@ -150,24 +196,54 @@ static inline void sift_down(bf_engine *e, uint32_t i, heap_entry x)
             break;
         uint32_t c = (uint32_t)c64, m;
         if (c64 + 3 < n) {
-            uint32_t m01 = c + entry_less(&h[c + 1], &h[c]);
-            uint32_t m23 = c + 2 + entry_less(&h[c + 3], &h[c + 2]);
-            uint32_t pick23 = -(uint32_t)entry_less(&h[m23], &h[m01]);
-            m = m01 ^ ((m01 ^ m23) & pick23);
+            m = min_of_four(s, h, c);
         } else {
             m = c;
             for (uint32_t j = c + 1; j < n; j++)
-                if (entry_less(&h[j], &h[m]))
+                if (entry_less(s, &h[j], &h[m]))
                     m = j;
         }
-        if (!entry_less(&h[m], &x))
+        if (!entry_less(s, &h[m], &x))
             break;
         h[i] = h[m];
-        s[h[i].slot].pos = i;
+        pos[h[i].slot] = i;
         i = m;
     }
     h[i] = x;
-    s[x.slot].pos = i;
+    pos[x.slot] = i;
+}
+
+/* Removes heap[0] (Floyd): the hole descends along the smallest children
+ * to a leaf, then the former last entry is sifted up from there. */
+static inline void pop_root(bf_engine *e)
+{
+    uint32_t n = --e->n;
+    if (n == 0)
+        return;
+    heap_entry *h = e->heap;
+    const slot *s = e->slots;
+    uint32_t *pos = e->pos;
+    heap_entry x = h[n];
+    uint32_t i = 0;
+    uint64_t c64;
+    /* While all four children exist (the same 64-bit care as sift_down). */
+    while ((c64 = (uint64_t)i * 4 + 1) + 3 < n) {
+        uint32_t m = min_of_four(s, h, (uint32_t)c64);
+        h[i] = h[m];
+        pos[h[i].slot] = i;
+        i = m;
+    }
+    /* One last level with one to three children; below it are none. */
+    if (c64 < n) {
+        uint32_t m = (uint32_t)c64;
+        for (uint32_t j = m + 1; j < n; j++)
+            if (entry_less(s, &h[j], &h[m]))
+                m = j;
+        h[i] = h[m];
+        pos[h[i].slot] = i;
+        i = m;
+    }
+    sift_up(e, i, x);
 }
 
 /* Returns slot k to the free list and makes its handles stale. */
@@ -175,7 +251,7 @@ static inline void slot_free(bf_engine *e, uint32_t k)
 {
     slot *sl = &e->slots[k];
     sl->gen++;
-    sl->pos = NO_POS;
+    e->pos[k] = NO_POS;
     sl->a = e->free_head;
     e->free_head = k;
 }
@@ -183,22 +259,22 @@ static inline void slot_free(bf_engine *e, uint32_t k)
 /* Takes out the heap entry at position i, refilling the hole with the last
  * entry.  That entry may belong above or below i, hence the two-way
  * choice. */
-static inline void heap_remove_at(bf_engine *e, uint32_t i)
+static void heap_remove_at(bf_engine *e, uint32_t i)
 {
     uint32_t last = --e->n;
     if (i == last)
         return;
     heap_entry x = e->heap[last];
-    if (i > 0 && entry_less(&x, &e->heap[(i - 1) / 4]))
+    if (i > 0 && entry_less(e->slots, &x, &e->heap[(i - 1) / 4]))
         sift_up(e, i, x);
     else
         sift_down(e, i, x);
 }
 
-/* Grows both arrays to twice their length.  On failure nothing observable
- * changes: if the heap grew but the slots did not, the heap is merely
- * longer than cap says, and the next attempt reallocates it to the same
- * size. */
+/* Grows the three arrays to twice their length.  On failure nothing
+ * observable changes: an array that did grow is merely longer than cap
+ * says (the heap's entries having moved with its view), and the next
+ * attempt reallocates it to the same size. */
 static bf_status grow(bf_engine *e)
 {
     if (e->cap >= MAX_CAP)
@@ -207,10 +283,18 @@ static bf_status grow(bf_engine *e)
     if (ncap > MAX_CAP)
         ncap = MAX_CAP;
 
-    heap_entry *h = bf_realloc(e->heap, ncap * sizeof *h);
-    if (!h)
+    size_t off = (size_t)((char *)e->heap - (char *)e->heap_mem);
+    void *mem = bf_realloc(e->heap_mem, (ncap + HEAP_PAD) * sizeof(heap_entry));
+    if (!mem)
         return BF_ENOMEM;
+    /* realloc kept the bytes at the old offset; the new block may need
+     * another one to keep heap[1] on a line boundary. */
+    heap_entry *h = heap_view(mem);
+    if ((char *)h != (char *)mem + off)
+        memmove(h, (char *)mem + off, (size_t)e->n * sizeof *h);
+    e->heap_mem = mem;
     e->heap = h;
+
     slot *s = bf_realloc(e->slots, ncap * sizeof *s);
     if (!s)
         return BF_ENOMEM;
@@ -218,6 +302,10 @@ static bf_status grow(bf_engine *e)
      * at 0 rather than as indeterminate memory. */
     memset(s + e->cap, 0, (ncap - e->cap) * sizeof *s);
     e->slots = s;
+    uint32_t *p = bf_realloc(e->pos, ncap * sizeof *p);
+    if (!p)
+        return BF_ENOMEM;
+    e->pos = p;
     e->cap = (uint32_t)ncap;
     return BF_OK;
 }
@@ -233,11 +321,15 @@ bf_engine *bf_engine_create(bf_event_fn fn, void *ctx, size_t capacity_hint)
     if (!e)
         return NULL;
     memset(e, 0, sizeof *e);
-    e->heap = bf_malloc(cap * sizeof *e->heap);
-    if (!e->heap)
+    e->heap_mem = bf_malloc((cap + HEAP_PAD) * sizeof(heap_entry));
+    if (!e->heap_mem)
         goto fail;
+    e->heap = heap_view(e->heap_mem);
     e->slots = bf_calloc(cap, sizeof *e->slots);
     if (!e->slots)
+        goto fail;
+    e->pos = bf_malloc(cap * sizeof *e->pos);
+    if (!e->pos)
         goto fail;
     e->cap = (uint32_t)cap;
     e->free_head = NO_SLOT;
@@ -246,7 +338,8 @@ bf_engine *bf_engine_create(bf_event_fn fn, void *ctx, size_t capacity_hint)
     return e;
 
 fail:
-    bf_free(e->heap);
+    bf_free(e->slots);
+    bf_free(e->heap_mem);
     bf_free(e);
     return NULL;
 }
@@ -255,8 +348,9 @@ void bf_engine_destroy(bf_engine *e)
 {
     if (!e)
         return;
-    bf_free(e->heap);
+    bf_free(e->heap_mem);
     bf_free(e->slots);
+    bf_free(e->pos);
     bf_free(e);
 }
 
@@ -299,12 +393,13 @@ bf_status bf_engine_schedule(bf_engine *e, bf_time at, uint32_t kind,
         k = e->n_slots++;
     }
     slot *sl = &e->slots[k];
+    sl->seq = e->next_seq++;
     sl->kind = kind;
     sl->a = a;
     sl->b = b;
 
     e->n++;
-    sift_up(e, e->n - 1, (heap_entry){ at, e->next_seq++, k });
+    sift_up(e, e->n - 1, (heap_entry){ .time = at, .slot = k });
 
     if (out)
         *out = ((uint64_t)sl->gen << 32) | ((uint64_t)k + 1);
@@ -316,15 +411,14 @@ bool bf_engine_is_pending(const bf_engine *e, bf_event_handle h)
     uint32_t k = handle_slot(h);
     if (h == 0 || k >= e->n_slots)
         return false;
-    const slot *sl = &e->slots[k];
-    return sl->gen == handle_gen(h) && sl->pos != NO_POS;
+    return e->slots[k].gen == handle_gen(h) && e->pos[k] != NO_POS;
 }
 
 void bf_engine_cancel(bf_engine *e, bf_event_handle h)
 {
     assert(bf_engine_is_pending(e, h));
     uint32_t k = handle_slot(h);
-    uint32_t i = e->slots[k].pos;
+    uint32_t i = e->pos[k];
     slot_free(e, k);
     heap_remove_at(e, i);
 }
@@ -334,11 +428,12 @@ void bf_engine_reschedule(bf_engine *e, bf_event_handle h, bf_time at)
     assert(bf_engine_is_pending(e, h));
     assert(at >= e->now);
     uint32_t k = handle_slot(h);
-    uint32_t i = e->slots[k].pos;
-    heap_entry x = { at, e->next_seq++, k };
+    uint32_t i = e->pos[k];
+    e->slots[k].seq = e->next_seq++;
+    heap_entry x = { .time = at, .slot = k };
     /* The fresh seq is larger than any pending one, so x moves up only if
      * its time is strictly earlier than its parent's. */
-    if (i > 0 && entry_less(&x, &e->heap[(i - 1) / 4]))
+    if (i > 0 && entry_less(e->slots, &x, &e->heap[(i - 1) / 4]))
         sift_up(e, i, x);
     else
         sift_down(e, i, x);
@@ -353,10 +448,17 @@ static inline void fire_top(bf_engine *e)
     slot *sl = &e->slots[top.slot];
     uint32_t kind = sl->kind, a = sl->a, b = sl->b;
     slot_free(e, top.slot);
-
-    uint32_t last = --e->n;
-    if (last > 0)
-        sift_down(e, 0, e->heap[last]);
+    pop_root(e);
+    /* The new minimum is nearly always the next event to fire.  Its slot
+     * was written when it was scheduled, which for a long dwell was
+     * thousands of events ago, so it is likely out of cache; fetching it
+     * now overlaps the miss with the callback instead of stalling the next
+     * fire_top on it. */
+    if (e->n > 0) {
+        uint32_t next = e->heap[0].slot;
+        __builtin_prefetch(&e->slots[next], 1);
+        __builtin_prefetch(&e->pos[next], 1);
+    }
 
     assert(top.time >= e->now);
     e->now = top.time;
@@ -403,18 +505,20 @@ uint64_t bf_engine_n_fired(const bf_engine *e)
 
 bool bf_engine_check(const bf_engine *e)
 {
-    if (!e || !e->heap || !e->slots)
+    if (!e || !e->heap_mem || !e->slots || !e->pos)
+        return false;
+    if (e->heap != heap_view(e->heap_mem))
         return false;
     if (e->n > e->n_slots || e->n_slots > e->cap)
         return false;
 
     for (uint32_t i = 0; i < e->n; i++) {
         const heap_entry *x = &e->heap[i];
-        if (x->slot >= e->n_slots || e->slots[x->slot].pos != i)
+        if (x->slot >= e->n_slots || e->pos[x->slot] != i)
             return false;
-        if (!(x->time >= e->now) || x->seq >= e->next_seq)
+        if (!(x->time >= e->now) || e->slots[x->slot].seq >= e->next_seq)
             return false;
-        if (i > 0 && entry_less(x, &e->heap[(i - 1) / 4]))
+        if (i > 0 && entry_less(e->slots, x, &e->heap[(i - 1) / 4]))
             return false;
     }
 
@@ -423,7 +527,7 @@ bool bf_engine_check(const bf_engine *e)
      * free proves both, since a pending slot has pos < n. */
     uint32_t n_free = 0;
     for (uint32_t k = e->free_head; k != NO_SLOT; k = e->slots[k].a) {
-        if (k >= e->n_slots || e->slots[k].pos != NO_POS)
+        if (k >= e->n_slots || e->pos[k] != NO_POS)
             return false;
         if (++n_free > e->n_slots - e->n)
             return false;

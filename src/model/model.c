@@ -93,8 +93,7 @@ int bf_model_add_class(bf_model *m, const char *name)
     c->name = bf_strdup(name);
     if (!c->name)
         return -1;
-    c->risk[0] = 1.0;
-    bf_dist_const(&c->interarrival, INFINITY, BF_DIST_DURATION);
+    c->risk[0] = 1.0; /* interarrival stays empty (type NULL): no arrivals yet */
     return (int)m->n_classes++;
 }
 
@@ -591,8 +590,11 @@ bf_status bf_model_describe(const bf_model *m, char **text)
     for (size_t c = 0; c < m->n_classes; c++) {
         const bf_class *cl = &m->classes[c];
         sb_printf(&b, "  %s\n", cl->name);
-        sb_printf(&b, "    arrivals     %.6g/h, interarrival %s (mean %.6gs)\n",
-                  cl->rate * 3600.0, cl->interarrival.text, bf_dist_mean(&cl->interarrival));
+        if (cl->interarrival.type)
+            sb_printf(&b, "    arrivals     %.6g/h, interarrival %s (mean %.6gs)\n",
+                      cl->rate * 3600.0, cl->interarrival.text, bf_dist_mean(&cl->interarrival));
+        else
+            sb_printf(&b, "    arrivals     none\n");
         sb_printf(&b, "    whitelisted  %.4g%%   predeclared %.4g%%\n",
                   cl->whitelisted * 100.0, cl->predeclared * 100.0);
         sb_printf(&b, "    risk         low %.4g%%, medium %.4g%%, high %.4g%%\n",

@@ -248,7 +248,8 @@ static void arrive_at(bf_sim *s, uint32_t ei, uint32_t n)
         start_service(s, ei, n, now);
         return;
     }
-    fifo *q = &ns->q[e->prio];
+    /* A FIFO station ignores class priorities: one queue. */
+    fifo *q = &ns->q[nd->discipline == BF_DISC_PRIORITY ? e->prio : 0];
     e->next = NIL;
     if (q->tail == NIL)
         q->head = ei;
@@ -481,11 +482,10 @@ bf_sim *bf_sim_create(const bf_model *m, const bf_catalog *cat, uint64_t seed, u
     reset_stats(s);
     /* The first arrival of each class comes one inter-arrival time after
      * the start (an empty system at time 0). */
-    for (size_t c = 0; c < C; c++) {
-        double first = bf_dist_sample(&m->classes[c].interarrival, &s->classes[c].arr_rng);
-        if (isfinite(first))
-            schedule(s, first, EV_ARRIVAL, (uint32_t)c, 0);
-    }
+    for (size_t c = 0; c < C; c++)
+        if (m->classes[c].interarrival.type)
+            schedule(s, bf_dist_sample(&m->classes[c].interarrival, &s->classes[c].arr_rng),
+                     EV_ARRIVAL, (uint32_t)c, 0);
     if (m->warmup > 0)
         schedule(s, m->warmup, EV_WARMUP, 0, 0);
     if (m->sample_every > 0)

@@ -50,7 +50,17 @@ typedef struct loader {
     bf_status st;
     int last_entry; /* index of the entry the previous line set, for continuations */
     int header_line; /* line of the last [section] header seen */
+    struct header {
+        char *name; /* text between the brackets, trimmed */
+        int line;
+    } *headers;
+    size_t n_headers, cap_headers;
 } loader;
+
+/* inih keeps at most this many characters of a section name (its
+ * MAX_SECTION is 50, with the terminating NUL) and silently drops the
+ * rest; we refuse longer headers instead. */
+#define INIH_MAX_SECTION 49
 
 static bf_status fail_at(loader *L, const char *origin, int line, const char *section,
                          const char *key, const char *value, const char *fmt, ...)
@@ -85,6 +95,57 @@ static bf_status oom(loader *L)
 
 /* ---- stage 1: lines for inih ---------------------------------------- */
 
+static bf_status note_header(loader *L, const char *name, size_t len)
+{
+    while (len && (*name == ' ' || *name == '\t')) {
+        name++;
+        len--;
+    }
+    while (len && (name[len - 1] == ' ' || name[len - 1] == '\t'))
+        len--;
+    if (len == 0)
+        return fail_at(L, L->name, L->line, "", NULL, NULL,
+                       "empty section header []; expected [simulation], [class NAME], "
+                       "[station NAME] or [delay NAME]");
+    if (len > INIH_MAX_SECTION)
+        return fail_at(L, L->name, L->line, NULL, NULL, NULL,
+                       "section header is %zu characters long, too long: at most %d; "
+                       "use a shorter name", len, INIH_MAX_SECTION);
+    if (L->n_headers == L->cap_headers) {
+        size_t cap = L->cap_headers ? 2 * L->cap_headers : 16;
+        struct header *h = bf_realloc(L->headers, cap * sizeof *h);
+        if (!h)
+            return oom(L);
+        L->headers = h;
+        L->cap_headers = cap;
+    }
+    char *copy = bf_malloc(len + 1);
+    if (!copy)
+        return oom(L);
+    memcpy(copy, name, len);
+    copy[len] = 0;
+    L->headers[L->n_headers++] = (struct header){copy, L->line};
+    return BF_OK;
+}
+
+/* True if the raw text of the current line holds an inline comment (' ;'
+ * or tab ';') that inih has cut off the value. */
+static bool line_has_inline_comment(const loader *L)
+{
+    for (const char *p = L->line_start; *p && *p != '\n'; p++)
+        if (*p == ';' && p > L->line_start && (p[-1] == ' ' || p[-1] == '\t'))
+            return true;
+    return false;
+}
+
+static int paren_balance(const char *s)
+{
+    int depth = 0;
+    for (; *s; s++)
+        depth += (*s == '(') - (*s == ')');
+    return depth;
+}
+
 static char *reader(char *str, int num, void *stream)
 {
     loader *L = stream;
@@ -110,13 +171,18 @@ static char *reader(char *str, int num, void *stream)
     memcpy(str, p, n);
     str[n] = 0;
     L->pos += n;
-    /* inih does not tell the handler where a section started; remember
-     * the header lines so section errors can point at them. */
+    /* inih does not tell the handler where a section started, nor about
+     * sections without keys; remember every header so section errors can
+     * point at them and empty sections are still checked. */
     const char *q = str;
     while (*q == ' ' || *q == '\t')
         q++;
-    if (*q == '[')
+    if (*q == '[') {
         L->header_line = L->line;
+        const char *close = strchr(q, ']');
+        if (close && note_header(L, q + 1, (size_t)(close - q - 1)) != BF_OK)
+            return NULL;
+    }
     return str;
 }
 
@@ -175,6 +241,22 @@ static int handler(void *user, const char *section, const char *name, const char
                 "[station NAME] or [delay NAME] header above it");
         return 0;
     }
+    /* inih ends a value at ' ;' (an inline comment).  Inside a route's
+     * branch(...) that cuts the value short; say so rather than report
+     * the missing ')' it leaves. */
+    if (paren_balance(value) > 0 && line_has_inline_comment(L)) {
+        fail_at(L, L->name, L->line, section, name, value,
+                "a ';' after a blank starts a comment, which cut this value short; "
+                "write branch choices as 'branch(25%%: a; 75%%: b)' with no blank before ';'");
+        return 0;
+    }
+    if (strcmp(name, "title") != 0 && strcmp(name, "description") != 0 &&
+        (strstr(value, " #") || strstr(value, "\t#"))) {
+        fail_at(L, L->name, L->line, section, name, value,
+                "'#' starts a comment only at the beginning of a line; for a comment after "
+                "a value write ' ; comment'");
+        return 0;
+    }
     /* A continuation line (indented, same key as the line before) appends
      * to the value; the same key again on its own line is a mistake. */
     bool continuation = (L->line_start[0] == ' ' || L->line_start[0] == '\t') &&
@@ -226,11 +308,19 @@ static bool is_name(const char *s)
 /* "station.fl_check.servers=8" (also "stations.", "classes.", "delays.")
  * or "simulation.seed=7".  The per-class keys keep their dot:
  * "station.fl_check.service.researcher=exp(1min)". */
+static bool section_defined(const loader *L, const char *section)
+{
+    for (size_t i = 0; i < L->n_headers; i++)
+        if (strcmp(L->headers[i].name, section) == 0)
+            return true;
+    return false;
+}
+
 static bf_status apply_override(loader *L, const char *set)
 {
     const char *eq = strchr(set, '=');
-    if (!eq || eq == set)
-        return fail_at(L, "--set", 0, NULL, NULL, set,
+    if (!eq)
+        return fail_at(L, "--set", 0, NULL, set, NULL,
                        "expected SECTION.KEY=VALUE, e.g. station.fl_check.servers=8 or "
                        "simulation.seed=7");
     char path[512];
@@ -240,20 +330,24 @@ static bf_status apply_override(loader *L, const char *set)
     memcpy(path, set, plen);
     path[plen] = 0;
     const char *value = eq + 1;
-    char *dot = strchr(path, '.');
+    /* Errors quote the whole key as typed, so that with several --set
+     * options the user sees which one is wrong. */
+    if (plen == 0)
+        return fail_at(L, "--set", 0, NULL, "", value,
+                       "expected SECTION.KEY=VALUE, e.g. station.fl_check.servers=8");
+    char type[512];
+    memcpy(type, path, plen + 1);
+    char *dot = strchr(type, '.');
     if (!dot)
         return fail_at(L, "--set", 0, NULL, path, value,
                        "expected SECTION.KEY=VALUE, e.g. station.fl_check.servers=8");
     *dot = 0;
-    char *type = path;
     size_t tl = strlen(type);
     /* Accept the plural spelling used in sweeps ("stations.x.servers"). */
-    if (tl > 1 && type[tl - 1] == 's' && strcmp(type, "class") != 0) {
-        if (strcmp(type, "classes") == 0)
-            type[tl - 2] = 0;
-        else
-            type[tl - 1] = 0;
-    }
+    if (strcmp(type, "classes") == 0)
+        type[tl - 2] = 0;
+    else if (tl > 1 && type[tl - 1] == 's' && strcmp(type, "class") != 0)
+        type[tl - 1] = 0;
     char section[sizeof path + 2];
     const char *key;
     if (strcmp(type, "simulation") == 0) {
@@ -279,9 +373,22 @@ static bf_status apply_override(loader *L, const char *set)
         *dot2 = 0;
         snprintf(section, sizeof section, "%s %s", type, name);
         key = dot2 + 1;
+        /* An override changes a section the scenario has; a typo in the
+         * name must not quietly add a new, unused section. */
+        if (!section_defined(L, section)) {
+            const char *cands[256];
+            size_t nc = 0;
+            for (size_t i = 0; i < L->n_headers && nc < 256; i++)
+                if (strncmp(L->headers[i].name, type, tl) == 0 && L->headers[i].name[strlen(type)] == ' ')
+                    cands[nc++] = L->headers[i].name + strlen(type) + 1;
+            const char *best = bf_closest(name, cands, nc);
+            return fail_at(L, "--set", 0, NULL, path, value,
+                           "the scenario has no [%s]%s%s%s", section,
+                           best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
+        }
     }
     if (!*key)
-        return fail_at(L, "--set", 0, section, NULL, value, "missing key after the section");
+        return fail_at(L, "--set", 0, NULL, path, value, "missing key after the section");
     entry *e = find_entry(L, section, key);
     if (e) {
         char *v = xstrdup(L, value);
@@ -554,6 +661,9 @@ static bf_status value_risk(loader *L, const entry *e, bf_class *c)
     double r[BF_N_RISK] = {0, 0, 0};
     bool seen[BF_N_RISK] = {false, false, false};
     const char *p = e->value;
+    if (!*skip_blank(p))
+        return entry_fail(L, e, "empty value; expected LEVEL SHARE items such as "
+                          "'low 90%%, medium 9%%, high 1%%'");
     while (*p) {
         p = skip_blank(p);
         const char *comma = strchr(p, ',');
@@ -786,12 +896,36 @@ static bf_status build_model(loader *L, bf_model *m)
                         "stations and delays must be unique", name);
         }
     }
+    /* Sections without any key never reach the handler: check them here,
+     * at their header line. */
+    for (size_t h = 0; h < L->n_headers && L->st == BF_OK; h++) {
+        bool used = false;
+        for (size_t i = 0; i < L->n && !used; i++)
+            used = strcmp(L->e[i].section, L->headers[h].name) == 0;
+        if (used)
+            continue;
+        entry fake = {.section = L->headers[h].name, .key = (char *)"", .value = (char *)"",
+                      .origin = L->name, .line = L->headers[h].line,
+                      .section_line = L->headers[h].line};
+        section_info info;
+        char name[128];
+        if (parse_section_header(L, &fake, &info, name, sizeof name) != BF_OK)
+            break;
+        static const char *const first_required[4] = {"horizon", "arrivals", "service", "time"};
+        fail_at(L, L->name, L->headers[h].line, fake.section, first_required[info.type], NULL,
+                "missing key; [%s] needs %s (see docs/scenario-reference.md)", fake.section,
+                first_required[info.type]);
+    }
+    int sim_line = 0;
+    for (size_t h = 0; h < L->n_headers; h++)
+        if (strcmp(L->headers[h].name, "simulation") == 0 && !sim_line)
+            sim_line = L->headers[h].line;
     if (L->st == BF_OK && !have_sim)
         fail_at(L, L->name, 0, "simulation", NULL, NULL,
                 "missing [simulation] section; expected at least horizon = ..., e.g. "
                 "[simulation] horizon = 1d");
     if (L->st == BF_OK && !have_horizon)
-        fail_at(L, L->name, 0, "simulation", "horizon", NULL,
+        fail_at(L, L->name, sim_line, "simulation", "horizon", NULL,
                 "missing key; expected the simulated time span, e.g. horizon = 8d");
     /* Pass 2: keys.  Pass 3: keys that name other sections. */
     for (int pass = 0; pass < 2 && L->st == BF_OK; pass++)
@@ -837,6 +971,9 @@ static void loader_fini(loader *L)
         bf_free(L->e[i].value);
     }
     bf_free(L->e);
+    for (size_t i = 0; i < L->n_headers; i++)
+        bf_free(L->headers[i].name);
+    bf_free(L->headers);
 }
 
 static char *base_name(const char *path)
