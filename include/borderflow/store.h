@@ -27,7 +27,10 @@
  *      | bf_store_add_series (any number of times, any replication)
  *      | bf_store_add_replication (once per replication)
  *      v
+ *      | bf_store_add_distribution (once per key, before finish)
+ *      v
  *   bf_store_finish_run --> [runs.status = 'done' | 'failed' | 'canceled']
+ *                           (n_keys == 0: no aggregates, e.g. canceled)
  *
  * Memory: strings passed in are borrowed for the duration of the call.
  */
@@ -103,8 +106,9 @@ bf_status bf_store_begin_run(bf_store *s, const bf_run_record *rec,
                              int64_t *run_id, bf_error *err);
 
 /* Stores replication `rep` (0-based) of run_id: values[0..n_keys-1] in
- * the key order given to begin_run, the stream seed it used, events fired
- * and wall time.  One transaction. */
+ * the key order given to begin_run, events fired and wall time (its
+ * streams follow from the run's seed and rep).  One transaction.  A
+ * replication already stored is refused (BF_ESTORE). */
 bf_status bf_store_add_replication(bf_store *s, int64_t run_id, int rep,
                                    uint64_t events, double wall_s,
                                    const double *values, bf_error *err);
