@@ -71,11 +71,36 @@ typedef struct bf_route {
     char *text; /* as written, normalised blanks */
 } bf_route;
 
+#define BF_HOURS_PER_WEEK 168
+
+typedef enum bf_arrival_kind {
+    BF_ARR_RENEWAL, /* i.i.d. inter-arrival times (Poisson: exponential) */
+    BF_ARR_PROFILE, /* Poisson with an hour-of-week rate profile (NHPP) */
+    BF_ARR_BATCH,   /* groups at fixed intervals (shuttles) */
+    BF_ARR_TRACE    /* times read from a file */
+} bf_arrival_kind;
+
 typedef struct bf_class {
     char *name;
-    bf_dist interarrival; /* Poisson: exponential with mean 1/rate; type
-                           * NULL until set: no arrivals */
-    double rate;          /* mean arrivals per second (1/mean interarrival) */
+    bf_arrival_kind arrival_kind;
+    bf_dist interarrival; /* RENEWAL; type NULL until set: no arrivals */
+    double rate;          /* mean arrivals per second: RENEWAL 1/mean
+                           * interarrival; PROFILE the base rate the
+                           * multipliers scale; BATCH mean entities per
+                           * second; TRACE entries per second of trace */
+    double *profile;      /* PROFILE: BF_HOURS_PER_WEEK multipliers, hour 0
+                           * = Monday 00:00-01:00; owned */
+    double batch_every;   /* BATCH: seconds between groups */
+    double batch_offset;  /* BATCH: time of the first group */
+    uint32_t batch_size;  /* BATCH: seats per group */
+    double batch_fill;    /* BATCH: chance each seat is taken (binomial) */
+    double *trace_times;  /* TRACE: sorted arrival times, s; owned */
+    int8_t *trace_attrs;  /* TRACE: per arrival whitelisted, predeclared,
+                           * risk (-1: draw as usual); 3 per arrival; owned */
+    size_t n_trace;
+    double booked;        /* share that books a slot */
+    double slot;          /* slot length, s */
+    double punctuality;   /* SD of arrival around the slot start, s */
     double whitelisted;   /* share in [0,1] */
     double predeclared;   /* share in [0,1] */
     double risk[BF_N_RISK]; /* shares, sum 1 */
@@ -93,7 +118,23 @@ typedef struct bf_node {
     bf_dist *class_service; /* n_classes entries; type NULL = use service */
     double inspect_prob;
     int32_t inspect_node; /* -1: none */
+    /* Staffing: servers by time of day, a daily cycle.  n_shifts == 0: always
+     * `servers`.  shift_start[i] (seconds after midnight, increasing, the
+     * first is 0) starts shift i with shift_servers[i] (0 = closed). */
+    size_t n_shifts;
+    double *shift_start;
+    uint32_t *shift_servers;
+    uint32_t capacity;    /* stations: most entities waiting + in service;
+                           * 0 = unlimited.  An arrival that finds it full
+                           * is blocked and leaves the system. */
+    bf_dist patience;     /* stations: time an entity waits before it gives
+                           * up and leaves (type NULL: infinite) */
 } bf_node;
+
+/* Entities present when the run starts. */
+typedef struct bf_initial {
+    uint32_t node, cls, count;
+} bf_initial;
 
 typedef struct bf_model {
     char *name;   /* short name, e.g. file name without .ini */
@@ -101,6 +142,11 @@ typedef struct bf_model {
     bf_time horizon, warmup, sample_every; /* seconds; sample_every 0: off */
     int replications;
     uint64_t seed;
+    double start_clock;  /* time of day at t = 0, seconds after midnight */
+    int start_day;       /* day of week at t = 0, 0 = Monday */
+    bool by_hour;        /* collect statistics by hour of day */
+    bf_initial *initial;
+    size_t n_initial;
     bf_class *classes;
     size_t n_classes;
     bf_node *nodes;
@@ -145,6 +191,16 @@ static inline const bf_dist *bf_model_service(const bf_model *m, size_t n, size_
 /* True if class c can ever visit node n (through its route or through
  * inspection from a node it visits). */
 bool bf_model_class_visits(const bf_model *m, size_t c, size_t n);
+
+/* Mean arrival rate of class c per second, over a week for profiles. */
+double bf_model_mean_rate(const bf_model *m, size_t c);
+
+/* Servers on duty at node n at simulated time t (its staffing schedule,
+ * or its fixed servers). */
+uint32_t bf_model_servers_at(const bf_model *m, size_t n, bf_time t);
+
+/* Largest number of servers node n ever has on duty. */
+uint32_t bf_model_max_servers(const bf_model *m, size_t n);
 
 /* Expected number of visits an entity of class c makes to node n,
  * following branch and inspection probabilities (NAN if out of memory).

@@ -22,6 +22,7 @@ typedef struct builder {
     size_t n_keys, n_series, n_groups;
     size_t str_len;
     bool fill; /* second pass: write keys */
+    int hour;  /* hour of day the keys being added are for, or -1 */
 } builder;
 
 static const char *put_str(builder *b, const char *s)
@@ -49,7 +50,7 @@ static void add_key(builder *b, sk_id sk, int scope, const char *scope_name, int
         k->metric = put_str(b, metric);
         k->unit = unit;
         k->hist = mid >= MT_G_MEAN ? group : -1;
-        b->lay->refs[b->n_keys] = (key_ref){sk, scope, cls, mid, group};
+        b->lay->refs[b->n_keys] = (key_ref){sk, scope, cls, mid, group, b->hour};
     } else {
         put_str(b, scope_name);
         put_str(b, cls_name);
@@ -114,6 +115,13 @@ static void enumerate(builder *b, const bf_model *m)
     add_key(b, SK_SYSTEM, -1, "", -1, "", MT_THROUGHPUT, "throughput", "1/h", -1);
     add_key(b, SK_SYSTEM, -1, "", -1, "", MT_IN_MEAN, "in_system_mean", "entities", -1);
     add_key(b, SK_SYSTEM, -1, "", -1, "", MT_IN_MAX, "in_system_max", "entities", -1);
+    bool any_loss = false;
+    for (size_t n = 0; n < m->n_nodes; n++)
+        any_loss |= m->nodes[n].capacity > 0 || m->nodes[n].patience.type != NULL;
+    if (any_loss) {
+        add_key(b, SK_SYSTEM, -1, "", -1, "", MT_BLOCKED, "blocked", "entities", -1);
+        add_key(b, SK_SYSTEM, -1, "", -1, "", MT_RENEGED, "reneged", "entities", -1);
+    }
     int g = add_group(b, SK_SYSTEM, -1, "", -1, "", "time_in_system");
     SET(L->g_sys_tis, g);
 
@@ -122,6 +130,18 @@ static void enumerate(builder *b, const bf_model *m)
         add_key(b, SK_CLASS, (int)c, cn, (int)c, cn, MT_ARRIVALS, "arrivals", "entities", -1);
         add_key(b, SK_CLASS, (int)c, cn, (int)c, cn, MT_DEPARTURES, "departures", "entities", -1);
         add_key(b, SK_CLASS, (int)c, cn, (int)c, cn, MT_THROUGHPUT, "throughput", "1/h", -1);
+        if (any_loss) {
+            add_key(b, SK_CLASS, (int)c, cn, (int)c, cn, MT_BLOCKED, "blocked", "entities", -1);
+            add_key(b, SK_CLASS, (int)c, cn, (int)c, cn, MT_RENEGED, "reneged", "entities", -1);
+        }
+        if (m->by_hour)
+            for (int h = 0; h < 24; h++) {
+                char name[32];
+                snprintf(name, sizeof name, "arrivals_h%02d", h);
+                b->hour = h;
+                add_key(b, SK_CLASS, (int)c, cn, (int)c, cn, MT_H_ARRIVALS, name, "1/h", -1);
+                b->hour = -1;
+            }
         g = add_group_as(b, SK_CLASS, (int)c, cn, (int)c, cn, "time_in_system",
                          C == 1 ? L->g_sys_tis : -1);
         SET(L->g_cls_tis[c], g);
@@ -139,10 +159,37 @@ static void enumerate(builder *b, const bf_model *m)
         add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_QUEUE_MAX, "queue_max", "entities", -1);
         add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_UTILIZATION, "utilization", "share", -1);
         add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_SERVERS, "servers", "servers", -1);
+        if (nd->n_shifts)
+            add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_STAFF_HOURS,
+                    "staff_hours_per_day", "h", -1);
+        if (nd->capacity) {
+            add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_BLOCKED, "blocked", "entities", -1);
+            add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_BLOCK_P, "blocking_probability",
+                    "share", -1);
+        }
+        if (nd->patience.type) {
+            add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_RENEGED, "reneged", "entities", -1);
+            add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_ABANDON_P,
+                    "abandonment_probability", "share", -1);
+        }
         int gs = add_group(b, SK_STATION, (int)n, nd->name, -1, "", "wait");
         SET(L->g_node[n], gs);
         add_series(b, SK_STATION, nd->name, "queue_length");
         SET(L->series_of_node[n], (int)b->n_series - 1);
+        if (m->by_hour)
+            for (int h = 0; h < 24; h++) {
+                char name[32];
+                b->hour = h;
+                snprintf(name, sizeof name, "throughput_h%02d", h);
+                add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_H_THROUGHPUT, name, "1/h", -1);
+                int gh = (int)b->n_groups++;
+                snprintf(name, sizeof name, "wait_mean_h%02d", h);
+                add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_G_MEAN, name, "s", gh);
+                snprintf(name, sizeof name, "wait_p95_h%02d", h);
+                add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_G_P95, name, "s", gh);
+                b->hour = -1;
+                SET(L->g_node_hour[n * 24 + (size_t)h], gh);
+            }
         size_t n_visitors = 0;
         for (size_t c = 0; c < C; c++)
             n_visitors += bf_model_class_visits(m, c, n);
@@ -220,6 +267,7 @@ static void layout_free(bf_layout *L)
     bf_free(L->g_node_cls);
     bf_free(L->g_line_cls);
     bf_free(L->series_of_node);
+    bf_free(L->g_node_hour);
     bf_free(L);
 }
 
@@ -246,13 +294,14 @@ bf_status bf_catalog_create(const bf_model *m, bf_catalog **out)
     L->g_node_cls = int_table(N * C);
     L->g_line_cls = int_table(BF_N_LINES * C);
     L->series_of_node = int_table(N);
-    if (!L->g_cls_tis || !L->g_cls_wait || !L->g_node || !L->g_node_cls || !L->g_line_cls ||
+    L->g_node_hour = int_table(N * 24);
+    if (!L->g_node_hour ||!L->g_cls_tis || !L->g_cls_wait || !L->g_node || !L->g_node_cls || !L->g_line_cls ||
         !L->series_of_node)
         goto fail;
     for (int l = 0; l < BF_N_LINES; l++)
         L->g_line_clear[l] = L->g_line_wait[l] = -1;
 
-    builder b = {.cat = cat, .lay = L};
+    builder b = {.cat = cat, .lay = L, .hour = -1};
     enumerate(&b, m);
     size_t n_keys = b.n_keys, n_series = b.n_series, str_len = b.str_len;
     cat->keys = bf_calloc(n_keys, sizeof *cat->keys);
@@ -261,7 +310,7 @@ bf_status bf_catalog_create(const bf_model *m, bf_catalog **out)
     L->refs = bf_calloc(n_keys, sizeof *L->refs);
     if (!cat->keys || !cat->series || !cat->strings || !L->refs)
         goto fail;
-    b = (builder){.cat = cat, .lay = L, .fill = true};
+    b = (builder){.cat = cat, .lay = L, .fill = true, .hour = -1};
     enumerate(&b, m);
     cat->n_keys = b.n_keys;
     cat->n_series = b.n_series;

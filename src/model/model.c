@@ -47,6 +47,9 @@ static void node_fini(bf_node *n, size_t n_classes)
 {
     bf_free(n->name);
     bf_dist_fini(&n->service);
+    bf_dist_fini(&n->patience);
+    bf_free(n->shift_start);
+    bf_free(n->shift_servers);
     if (n->class_service) {
         for (size_t c = 0; c < n_classes; c++)
             bf_dist_fini(&n->class_service[c]);
@@ -62,11 +65,15 @@ void bf_model_destroy(bf_model *m)
         bf_free(m->classes[i].name);
         bf_dist_fini(&m->classes[i].interarrival);
         bf_route_fini(&m->classes[i].route);
+        bf_free(m->classes[i].profile);
+        bf_free(m->classes[i].trace_times);
+        bf_free(m->classes[i].trace_attrs);
     }
     for (size_t i = 0; i < m->n_nodes; i++)
         node_fini(&m->nodes[i], m->n_classes);
     bf_free(m->classes);
     bf_free(m->nodes);
+    bf_free(m->initial);
     bf_free(m->name);
     bf_free(m->title);
     bf_free(m);
@@ -410,6 +417,39 @@ bool bf_model_class_visits(const bf_model *m, size_t c, size_t n)
     return false;
 }
 
+double bf_model_mean_rate(const bf_model *m, size_t c)
+{
+    const bf_class *cl = &m->classes[c];
+    if (cl->arrival_kind != BF_ARR_PROFILE || !cl->profile)
+        return cl->rate;
+    double sum = 0;
+    for (int h = 0; h < BF_HOURS_PER_WEEK; h++)
+        sum += cl->profile[h];
+    return cl->rate * sum / BF_HOURS_PER_WEEK;
+}
+
+uint32_t bf_model_servers_at(const bf_model *m, size_t n, bf_time t)
+{
+    const bf_node *nd = &m->nodes[n];
+    if (nd->n_shifts == 0)
+        return nd->servers;
+    double tod = fmod(m->start_clock + t, 86400.0);
+    size_t i = nd->n_shifts - 1;
+    while (i > 0 && nd->shift_start[i] > tod)
+        i--;
+    return nd->shift_servers[i];
+}
+
+uint32_t bf_model_max_servers(const bf_model *m, size_t n)
+{
+    const bf_node *nd = &m->nodes[n];
+    uint32_t mx = nd->servers;
+    for (size_t i = 0; i < nd->n_shifts; i++)
+        if (nd->shift_servers[i] > mx)
+            mx = nd->shift_servers[i];
+    return mx;
+}
+
 double bf_model_expected_visits(const bf_model *m, size_t c, size_t n)
 {
     /* Routes only jump forward (branches and their closing jumps target
@@ -583,18 +623,56 @@ bf_status bf_model_describe(const bf_model *m, char **text)
     bf_format_duration(m->warmup, w, sizeof w);
     bf_format_duration(m->sample_every, se, sizeof se);
     sb_printf(&b, "scenario %s%s%s\n", m->name, m->title[0] ? ": " : "", m->title);
+    static const char *const days[] = {"Monday", "Tuesday", "Wednesday", "Thursday",
+                                       "Friday", "Saturday", "Sunday"};
     sb_printf(&b, "  horizon %s, warm-up %s, %d replications, seed %llu, samples every %s\n",
               h, w, m->replications, (unsigned long long)m->seed,
               m->sample_every > 0 ? se : "(off)");
+    sb_printf(&b, "  starts %s %02d:%02d; statistics by hour of day: %s\n", days[m->start_day],
+              (int)(m->start_clock / 3600), (int)fmod(m->start_clock / 60, 60),
+              m->by_hour ? "yes" : "no");
     sb_printf(&b, "\nclasses (%zu)\n", m->n_classes);
     for (size_t c = 0; c < m->n_classes; c++) {
         const bf_class *cl = &m->classes[c];
         sb_printf(&b, "  %s\n", cl->name);
-        if (cl->interarrival.type)
-            sb_printf(&b, "    arrivals     %.6g/h, interarrival %s (mean %.6gs)\n",
-                      cl->rate * 3600.0, cl->interarrival.text, bf_dist_mean(&cl->interarrival));
-        else
-            sb_printf(&b, "    arrivals     none\n");
+        switch (cl->arrival_kind) {
+        case BF_ARR_RENEWAL:
+            if (cl->interarrival.type)
+                sb_printf(&b, "    arrivals     %.6g/h, interarrival %s (mean %.6gs)\n",
+                          cl->rate * 3600.0, cl->interarrival.text,
+                          bf_dist_mean(&cl->interarrival));
+            else
+                sb_printf(&b, "    arrivals     none\n");
+            break;
+        case BF_ARR_PROFILE: {
+            double mx = 0;
+            for (int k = 0; k < BF_HOURS_PER_WEEK; k++)
+                if (cl->profile[k] > mx)
+                    mx = cl->profile[k];
+            sb_printf(&b, "    arrivals     Poisson, %.6g/h x hourly profile: %.6g/h on average "
+                          "over the week, peak %.6g/h\n",
+                      cl->rate * 3600.0, bf_model_mean_rate(m, c) * 3600.0, cl->rate * mx * 3600.0);
+            sb_printf(&b, "    profile     ");
+            for (int k = 0; k < 24; k++)
+                sb_printf(&b, " %.3g", cl->profile[(m->start_day * 24 + k) % BF_HOURS_PER_WEEK]);
+            sb_printf(&b, "  (hours 0-23 of the first day)\n");
+            break;
+        }
+        case BF_ARR_BATCH:
+            sb_printf(&b, "    arrivals     groups of up to %u every %.6gs (first at %.6gs), each "
+                          "seat taken with %.4g%%: %.6g/h\n",
+                      cl->batch_size, cl->batch_every, cl->batch_offset, cl->batch_fill * 100,
+                      cl->rate * 3600.0);
+            break;
+        case BF_ARR_TRACE:
+            sb_printf(&b, "    arrivals     trace of %zu arrivals, from %.6gs to %.6gs\n",
+                      cl->n_trace, cl->trace_times[0], cl->trace_times[cl->n_trace - 1]);
+            break;
+        }
+        if (cl->booked > 0)
+            sb_printf(&b, "    booked       %.4g%% book a slot every %.6gs and arrive around its "
+                          "start (SD %.6gs)\n",
+                      cl->booked * 100, cl->slot, cl->punctuality);
         sb_printf(&b, "    whitelisted  %.4g%%   predeclared %.4g%%\n",
                   cl->whitelisted * 100.0, cl->predeclared * 100.0);
         sb_printf(&b, "    risk         low %.4g%%, medium %.4g%%, high %.4g%%\n",
@@ -625,6 +703,22 @@ bf_status bf_model_describe(const bf_model *m, char **text)
         if (n->inspect_node >= 0)
             sb_printf(&b, "    inspect      %.4g%% -> %s\n", n->inspect_prob * 100.0,
                       m->nodes[n->inspect_node].name);
+        if (n->n_shifts) {
+            sb_printf(&b, "    schedule    ");
+            for (size_t k = 0; k < n->n_shifts; k++) {
+                double end = k + 1 < n->n_shifts ? n->shift_start[k + 1] : 86400.0;
+                sb_printf(&b, "%s %02d:%02d-%02d:%02d %u", k ? "," : "",
+                          (int)(n->shift_start[k] / 3600), (int)fmod(n->shift_start[k] / 60, 60),
+                          (int)(end / 3600), (int)fmod(end / 60, 60), n->shift_servers[k]);
+            }
+            sb_printf(&b, "\n");
+        }
+        if (n->capacity)
+            sb_printf(&b, "    capacity     %u (arrivals finding it full are turned away)\n",
+                      n->capacity);
+        if (n->patience.type)
+            sb_printf(&b, "    patience     %s (mean %.6gs), then the entity leaves\n",
+                      n->patience.text, bf_dist_mean(&n->patience));
         sb_printf(&b, "    visited by  ");
         bool any = false;
         for (size_t c = 0; c < m->n_classes; c++)
@@ -639,12 +733,18 @@ bf_status bf_model_describe(const bf_model *m, char **text)
              * entity x mean service; unstable if it reaches the servers. */
             double load = 0.0;
             for (size_t c = 0; c < m->n_classes; c++)
-                load += m->classes[c].rate * bf_model_expected_visits(m, c, i) *
+                load += bf_model_mean_rate(m, c) * bf_model_expected_visits(m, c, i) *
                         bf_dist_mean(bf_model_service(m, i, c));
             sb_printf(&b, "    offered load %.3g busy servers on average (%.3g%% of %u)%s\n",
                       load, 100.0 * load / n->servers, n->servers,
                       load >= n->servers ? "  WARNING: may be unstable" : "");
         }
+    }
+    if (m->n_initial) {
+        sb_printf(&b, "\ninitial state (present at the start)\n");
+        for (size_t i = 0; i < m->n_initial; i++)
+            sb_printf(&b, "  %u %s at %s\n", m->initial[i].count,
+                      m->classes[m->initial[i].cls].name, m->nodes[m->initial[i].node].name);
     }
     if (b.oom) {
         bf_free(b.s);

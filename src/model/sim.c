@@ -38,7 +38,17 @@
 #include "borderflow/rng.h"
 #include "model/sim_int.h"
 
-enum { EV_ARRIVAL, EV_SERVICE_DONE, EV_DELAY_DONE, EV_SAMPLE, EV_WARMUP };
+enum {
+    EV_ARRIVAL,      /* a = class: next arrival of a renewal/profile/trace class */
+    EV_BATCH,        /* a = class: a group (shuttle) arrives */
+    EV_ENTER,        /* a = entity: a booked entity arrives at its slot */
+    EV_SERVICE_DONE,
+    EV_DELAY_DONE,
+    EV_RENEGE,       /* a = entity, b = node: patience ran out */
+    EV_SHIFT,        /* a = node, b = shift: staffing changes */
+    EV_SAMPLE,
+    EV_WARMUP
+};
 
 #define NIL UINT32_MAX
 #define N_LEVELS (BF_MAX_PRIORITY + 1)
@@ -47,8 +57,11 @@ typedef struct ent {
     uint32_t cls;
     uint32_t pc;   /* next route op */
     uint32_t next; /* queue or free-list link */
+    uint32_t prev; /* queue link (queues are doubly linked for reneging) */
+    bf_event_handle renege; /* pending EV_RENEGE while queued, or 0 */
     uint8_t whitelisted, predeclared, risk, prio;
     uint8_t line;  /* line of the current passage, 0 if none */
+    uint8_t level; /* queue level it waits in */
     bf_time t_sys;  /* entered the system */
     bf_time t_node; /* arrived at the current node */
     bf_time t_line; /* started the current line passage */
@@ -66,12 +79,20 @@ typedef struct node_state {
     bf_timeavg qlen;  /* stations: number waiting; delays: number present */
     bf_timeavg nbusy; /* stations: busy servers */
     uint64_t served;  /* stations: services started; delays: entries */
+    uint64_t arrived; /* stations: arrivals (served or not) */
+    uint64_t blocked, reneged;
+    uint32_t on_duty; /* servers on duty now */
+    uint32_t shift;   /* current shift index */
+    bf_timeavg staff; /* max(on duty, busy): servers at work, overtime included */
     bf_rng rng;
+    bf_rng patience_rng;
 } node_state;
 
 typedef struct class_state {
-    uint64_t arrivals, departures;
-    bf_rng arr_rng, attr_rng, route_rng;
+    uint64_t arrivals, departures, blocked, reneged;
+    uint64_t arrivals_hour[24];
+    size_t trace_next;
+    bf_rng arr_rng, attr_rng, route_rng, book_rng;
 } class_state;
 
 typedef struct group {
@@ -105,9 +126,18 @@ struct bf_sim {
     bf_sample *samples;
     size_t n_samples;
 
+    uint64_t *served_hour; /* [N*24] services started by hour of day */
+    double exposure_h[24];  /* hours of the window in each hour of day */
+
     bool finished;
     double *values;
 };
+
+static inline int hour_of_day(const bf_sim *s, bf_time t)
+{
+    int h = (int)(fmod(s->m->start_clock + t, 86400.0) / 3600.0);
+    return h < 24 ? h : 23;
+}
 
 /* ---- statistics helpers --------------------------------------------- */
 
@@ -128,10 +158,16 @@ static void reset_stats(bf_sim *s)
         node_state *ns = &s->nodes[n];
         bf_timeavg_start(&ns->qlen, now, ns->qlen.value);
         bf_timeavg_start(&ns->nbusy, now, ns->nbusy.value);
-        ns->served = 0;
+        bf_timeavg_start(&ns->staff, now, ns->staff.value);
+        ns->served = ns->arrived = ns->blocked = ns->reneged = 0;
     }
-    for (size_t c = 0; c < s->m->n_classes; c++)
-        s->classes[c].arrivals = s->classes[c].departures = 0;
+    for (size_t c = 0; c < s->m->n_classes; c++) {
+        class_state *cs = &s->classes[c];
+        cs->arrivals = cs->departures = cs->blocked = cs->reneged = 0;
+        memset(cs->arrivals_hour, 0, sizeof cs->arrivals_hour);
+    }
+    if (s->served_hour)
+        memset(s->served_hour, 0, s->m->n_nodes * 24 * sizeof(uint64_t));
     memset(s->node_cls_served, 0, s->m->n_nodes * s->m->n_classes * sizeof(uint64_t));
     memset(s->line_passages, 0, sizeof s->line_passages);
     memset(s->line_cls_passages, 0, BF_N_LINES * s->m->n_classes * sizeof(uint64_t));
@@ -198,12 +234,67 @@ static void end_passage(bf_sim *s, ent *e, bf_time now)
     e->line = 0;
 }
 
+/* Servers at work: on duty, or finishing a service after their shift. */
+static inline void staff_update(bf_sim *s, uint32_t n, bf_time now)
+{
+    node_state *ns = &s->nodes[n];
+    if (s->m->nodes[n].n_shifts)
+        bf_timeavg_set(&ns->staff, now, ns->busy > ns->on_duty ? ns->busy : ns->on_duty);
+}
+
+static void queue_push(bf_sim *s, node_state *ns, uint32_t ei, uint8_t level)
+{
+    ent *e = &s->ents[ei];
+    fifo *q = &ns->q[level];
+    e->level = level;
+    e->next = NIL;
+    e->prev = q->tail;
+    if (q->tail == NIL)
+        q->head = ei;
+    else
+        s->ents[q->tail].next = ei;
+    q->tail = ei;
+    ns->queued++;
+}
+
+static void queue_remove(bf_sim *s, node_state *ns, uint32_t ei)
+{
+    ent *e = &s->ents[ei];
+    fifo *q = &ns->q[e->level];
+    if (e->prev == NIL)
+        q->head = e->next;
+    else
+        s->ents[e->prev].next = e->next;
+    if (e->next == NIL)
+        q->tail = e->prev;
+    else
+        s->ents[e->next].prev = e->prev;
+    ns->queued--;
+}
+
+/* Highest priority level first, FIFO within a level; NIL if empty. */
+static uint32_t queue_pop(bf_sim *s, node_state *ns)
+{
+    for (int lvl = N_LEVELS - 1; lvl >= 0; lvl--) {
+        uint32_t h = ns->q[lvl].head;
+        if (h != NIL) {
+            queue_remove(s, ns, h);
+            return h;
+        }
+    }
+    return NIL;
+}
+
 static void start_service(bf_sim *s, uint32_t ei, uint32_t n, bf_time now)
 {
     const bf_layout *L = s->L;
     node_state *ns = &s->nodes[n];
     ent *e = &s->ents[ei];
     size_t C = s->m->n_classes;
+    if (e->renege) {
+        bf_engine_cancel(s->eng, e->renege);
+        e->renege = 0;
+    }
     double w = now - e->t_node;
     e->wait += w;
     int gn = L->g_node[n];
@@ -216,10 +307,27 @@ static void start_service(bf_sim *s, uint32_t ei, uint32_t n, bf_time now)
         observe(s, L->g_line_wait[line], w);
     ns->served++;
     s->node_cls_served[(size_t)n * C + e->cls]++;
+    if (s->served_hour) {
+        int h = hour_of_day(s, now);
+        s->served_hour[(size_t)n * 24 + (size_t)h]++;
+        observe(s, L->g_node_hour[(size_t)n * 24 + (size_t)h], w);
+    }
     ns->busy++;
     bf_timeavg_set(&ns->nbusy, now, ns->busy);
+    staff_update(s, n, now);
     double d = bf_dist_sample(bf_model_service(s->m, n, e->cls), &ns->rng);
     schedule(s, now + d, EV_SERVICE_DONE, ei, n);
+}
+
+/* The entity leaves the system without finishing its route (blocked by a
+ * full station, or out of patience).  It counts in neither departures nor
+ * times in system; its open line passage is dropped unrecorded. */
+static void lose(bf_sim *s, uint32_t ei, bf_time now)
+{
+    s->ents[ei].line = 0;
+    s->in_system--;
+    bf_timeavg_set(&s->in_sys, now, (double)s->in_system);
+    ent_free(s, ei);
 }
 
 /* The entity arrives at node n at the current time. */
@@ -244,20 +352,24 @@ static void arrive_at(bf_sim *s, uint32_t ei, uint32_t n)
         schedule(s, now + d, EV_DELAY_DONE, ei, n);
         return;
     }
-    if (ns->busy < nd->servers) {
+    ns->arrived++;
+    if (nd->capacity && ns->busy + ns->queued >= nd->capacity) {
+        ns->blocked++;
+        s->classes[e->cls].blocked++;
+        lose(s, ei, now);
+        return;
+    }
+    if (ns->busy < ns->on_duty && ns->queued == 0) {
         start_service(s, ei, n, now);
         return;
     }
     /* A FIFO station ignores class priorities: one queue. */
-    fifo *q = &ns->q[nd->discipline == BF_DISC_PRIORITY ? e->prio : 0];
-    e->next = NIL;
-    if (q->tail == NIL)
-        q->head = ei;
-    else
-        s->ents[q->tail].next = ei;
-    q->tail = ei;
-    ns->queued++;
+    queue_push(s, ns, ei, nd->discipline == BF_DISC_PRIORITY ? e->prio : 0);
     bf_timeavg_set(&ns->qlen, now, ns->queued);
+    if (nd->patience.type &&
+        bf_engine_schedule(s->eng, now + bf_dist_sample(&nd->patience, &ns->patience_rng),
+                           EV_RENEGE, ei, n, &e->renege) != BF_OK)
+        s->st = BF_ENOMEM;
 }
 
 static void depart(bf_sim *s, uint32_t ei)
@@ -324,19 +436,55 @@ static void leave_node(bf_sim *s, uint32_t ei, uint32_t n)
     advance(s, ei);
 }
 
-static void on_arrival(bf_sim *s, uint32_t c)
+/* ---- arrivals ------------------------------------------------------- */
+
+/* The next arrival time after `now` of a Poisson process whose rate is
+ * base x profile[hour of week], by inversion: draw a unit exponential and
+ * spend it against the integrated rate, hour segment by hour segment.
+ * Exact for the piecewise-constant rate, one random number per arrival
+ * (common random numbers survive a change of profile), and a short peak
+ * can never be skipped.  INFINITY past the horizon. */
+static double profile_next(const bf_sim *s, const bf_class *cl, bf_rng *r, double now)
 {
-    bf_time now = bf_engine_now(s->eng);
+    const bf_model *m = s->m;
+    const double week = BF_HOURS_PER_WEEK * 3600.0;
+    double e = -log(bf_rng_uniform_pos(r));
+    double t = now;
+    double origin = m->start_day * 86400.0 + m->start_clock;
+    while (t <= m->horizon) {
+        double how = fmod(origin + t, week);
+        int h = (int)(how / 3600.0);
+        if (h >= BF_HOURS_PER_WEEK)
+            h = BF_HOURS_PER_WEEK - 1;
+        double seg_end = t + ((h + 1) * 3600.0 - how);
+        if (!(seg_end > t))
+            seg_end = nextafter(t, INFINITY);
+        double rate = cl->rate * cl->profile[h];
+        if (rate > 0) {
+            double need = e / rate;
+            if (t + need <= seg_end)
+                return t + need;
+            e -= rate * (seg_end - t);
+        }
+        t = seg_end;
+    }
+    return INFINITY;
+}
+
+/* A new entity of class c with attributes drawn (or taken from the trace
+ * record attrs, -1 = draw), not yet in the system. */
+static uint32_t new_entity(bf_sim *s, uint32_t c, const int8_t *attrs)
+{
     const bf_class *cl = &s->m->classes[c];
     class_state *cs = &s->classes[c];
-    schedule(s, now + bf_dist_sample(&cl->interarrival, &cs->arr_rng), EV_ARRIVAL, c, 0);
     uint32_t ei = ent_alloc(s);
     if (ei == NIL)
-        return;
+        return NIL;
     ent *e = &s->ents[ei];
     /* One 64-bit draw gives three independent 21-bit uniforms: shares are
      * then resolved to 1/2^21 (5e-7), far finer than any share an analyst
-     * writes, at a third of the cost of three draws. */
+     * writes, at a third of the cost of three draws.  Drawn even when a
+     * trace fixes the attributes, so streams stay aligned. */
     uint64_t bits = bf_rng_next(&cs->attr_rng);
     const double k21 = 0x1.0p-21;
     double u1 = (double)(bits >> 43) * k21;
@@ -344,45 +492,150 @@ static void on_arrival(bf_sim *s, uint32_t c)
     double u3 = (double)((bits >> 1) & 0x1fffff) * k21;
     e->cls = c;
     e->pc = 0;
-    e->next = NIL;
-    e->whitelisted = u1 < cl->whitelisted;
-    e->predeclared = u2 < cl->predeclared;
-    e->risk = u3 < cl->risk[0] ? 0 : u3 < cl->risk[0] + cl->risk[1] ? 1 : 2;
+    e->next = e->prev = NIL;
+    e->renege = 0;
+    e->whitelisted = attrs && attrs[0] >= 0 ? (uint8_t)attrs[0] : u1 < cl->whitelisted;
+    e->predeclared = attrs && attrs[1] >= 0 ? (uint8_t)attrs[1] : u2 < cl->predeclared;
+    e->risk = attrs && attrs[2] >= 0 ? (uint8_t)attrs[2]
+              : u3 < cl->risk[0]               ? 0
+              : u3 < cl->risk[0] + cl->risk[1] ? 1
+                                               : 2;
     e->prio = (uint8_t)cl->priority;
     e->line = 0;
-    e->t_sys = now;
     e->wait = 0.0;
+    return ei;
+}
+
+/* The entity enters the system now and starts its route. */
+static void enter_system(bf_sim *s, uint32_t ei)
+{
+    bf_time now = bf_engine_now(s->eng);
+    ent *e = &s->ents[ei];
+    class_state *cs = &s->classes[e->cls];
+    e->t_sys = now;
     cs->arrivals++;
+    if (s->m->by_hour)
+        cs->arrivals_hour[hour_of_day(s, now)]++;
     s->arrivals++;
     s->in_system++;
     bf_timeavg_set(&s->in_sys, now, (double)s->in_system);
     advance(s, ei);
 }
 
+/* An entity of class c turns up now: booked ones are moved to their slot,
+ * the others enter at once. */
+static void turn_up(bf_sim *s, uint32_t c, const int8_t *attrs)
+{
+    const bf_class *cl = &s->m->classes[c];
+    uint32_t ei = new_entity(s, c, attrs);
+    if (ei == NIL)
+        return;
+    if (cl->booked > 0) {
+        class_state *cs = &s->classes[c];
+        bf_time now = bf_engine_now(s->eng);
+        /* Two draws per entity from the booking stream, always: whether it
+         * booked, and how far from its slot start it turns up (normal,
+         * Box-Muller). */
+        double u = bf_rng_uniform(&cs->book_rng);
+        double z = sqrt(-2.0 * log(bf_rng_uniform_pos(&cs->book_rng))) *
+                   cos(6.283185307179586 * bf_rng_uniform(&cs->book_rng));
+        if (u < cl->booked) {
+            double slot_start = ceil(now / cl->slot) * cl->slot;
+            double at = slot_start + cl->punctuality * z;
+            if (at < now)
+                at = now;
+            if (at > s->m->horizon) {
+                ent_free(s, ei);
+                return;
+            }
+            schedule(s, at, EV_ENTER, ei, 0);
+            return;
+        }
+    }
+    enter_system(s, ei);
+}
+
+/* Schedules the next EV_ARRIVAL of class c after now, if any. */
+static void schedule_next_arrival(bf_sim *s, uint32_t c, bf_time now)
+{
+    const bf_class *cl = &s->m->classes[c];
+    class_state *cs = &s->classes[c];
+    double at = INFINITY;
+    switch (cl->arrival_kind) {
+    case BF_ARR_RENEWAL:
+        if (cl->interarrival.type)
+            at = now + bf_dist_sample(&cl->interarrival, &cs->arr_rng);
+        break;
+    case BF_ARR_PROFILE:
+        at = profile_next(s, cl, &cs->arr_rng, now);
+        break;
+    case BF_ARR_TRACE:
+        if (cs->trace_next < cl->n_trace)
+            at = cl->trace_times[cs->trace_next];
+        break;
+    case BF_ARR_BATCH:
+        break;
+    }
+    if (at <= s->m->horizon)
+        schedule(s, at, EV_ARRIVAL, c, 0);
+}
+
+static void on_arrival(bf_sim *s, uint32_t c)
+{
+    bf_time now = bf_engine_now(s->eng);
+    const bf_class *cl = &s->m->classes[c];
+    const int8_t *attrs = NULL;
+    if (cl->arrival_kind == BF_ARR_TRACE) {
+        size_t i = s->classes[c].trace_next++;
+        attrs = cl->trace_attrs ? &cl->trace_attrs[3 * i] : NULL;
+    }
+    schedule_next_arrival(s, c, now);
+    turn_up(s, c, attrs);
+}
+
+static void on_batch(bf_sim *s, uint32_t c)
+{
+    bf_time now = bf_engine_now(s->eng);
+    const bf_class *cl = &s->m->classes[c];
+    class_state *cs = &s->classes[c];
+    if (now + cl->batch_every <= s->m->horizon)
+        schedule(s, now + cl->batch_every, EV_BATCH, c, 0);
+    /* Each seat is taken with probability fill (one draw per seat, so the
+     * draws do not depend on how many boarded). */
+    for (uint32_t k = 0; k < cl->batch_size && s->st == BF_OK; k++)
+        if (bf_rng_uniform(&cs->arr_rng) < cl->batch_fill)
+            turn_up(s, c, NULL);
+}
+
+/* ---- stations and delays -------------------------------------------- */
+
 static void on_service_done(bf_sim *s, uint32_t ei, uint32_t n)
 {
     bf_time now = bf_engine_now(s->eng);
     node_state *ns = &s->nodes[n];
     ns->busy--;
-    /* Highest priority level first, FIFO within a level. */
-    if (ns->queued) {
-        for (int lvl = N_LEVELS - 1; lvl >= 0; lvl--) {
-            fifo *q = &ns->q[lvl];
-            if (q->head == NIL)
-                continue;
-            uint32_t next = q->head;
-            q->head = s->ents[next].next;
-            if (q->head == NIL)
-                q->tail = NIL;
-            ns->queued--;
-            bf_timeavg_set(&ns->qlen, now, ns->queued);
-            start_service(s, next, n, now);
-            break;
-        }
+    if (ns->queued && ns->busy < ns->on_duty) {
+        uint32_t next = queue_pop(s, ns);
+        bf_timeavg_set(&ns->qlen, now, ns->queued);
+        start_service(s, next, n, now);
     } else {
         bf_timeavg_set(&ns->nbusy, now, ns->busy);
+        staff_update(s, n, now);
     }
     leave_node(s, ei, n);
+}
+
+static void on_renege(bf_sim *s, uint32_t ei, uint32_t n)
+{
+    bf_time now = bf_engine_now(s->eng);
+    node_state *ns = &s->nodes[n];
+    ent *e = &s->ents[ei];
+    e->renege = 0;
+    queue_remove(s, ns, ei);
+    bf_timeavg_set(&ns->qlen, now, ns->queued);
+    ns->reneged++;
+    s->classes[e->cls].reneged++;
+    lose(s, ei, now);
 }
 
 static void on_delay_done(bf_sim *s, uint32_t ei, uint32_t n)
@@ -392,6 +645,37 @@ static void on_delay_done(bf_sim *s, uint32_t ei, uint32_t n)
     bf_timeavg_set(&ns->qlen, now, ns->qlen.value - 1);
     observe(s, s->L->g_node[n], now - s->ents[ei].t_node);
     leave_node(s, ei, n);
+}
+
+/* Seconds from now until the time of day tod (0 < result <= 1 day). */
+static double until_time_of_day(const bf_sim *s, bf_time now, double tod)
+{
+    double cur = fmod(s->m->start_clock + now, 86400.0);
+    double d = tod - cur;
+    while (d <= 1e-9)
+        d += 86400.0;
+    return d;
+}
+
+static void on_shift(bf_sim *s, uint32_t n, uint32_t shift)
+{
+    bf_time now = bf_engine_now(s->eng);
+    const bf_node *nd = &s->m->nodes[n];
+    node_state *ns = &s->nodes[n];
+    ns->on_duty = nd->shift_servers[shift];
+    ns->shift = shift;
+    /* Servers going off duty finish the service in hand (non-preemptive);
+     * servers coming on duty take waiting entities at once. */
+    while (ns->queued && ns->busy < ns->on_duty) {
+        uint32_t next = queue_pop(s, ns);
+        bf_timeavg_set(&ns->qlen, now, ns->queued);
+        start_service(s, next, n, now);
+    }
+    staff_update(s, n, now);
+    uint32_t nxt = (shift + 1) % (uint32_t)nd->n_shifts;
+    double at = now + until_time_of_day(s, now, nd->shift_start[nxt]);
+    if (at <= s->m->horizon)
+        schedule(s, at, EV_SHIFT, n, nxt);
 }
 
 static void flush_samples(bf_sim *s)
@@ -426,6 +710,10 @@ static void dispatch(void *ctx, uint32_t kind, uint32_t a, uint32_t b)
     bf_sim *s = ctx;
     switch (kind) {
     case EV_ARRIVAL: on_arrival(s, a); break;
+    case EV_BATCH: on_batch(s, a); break;
+    case EV_ENTER: enter_system(s, a); break;
+    case EV_RENEGE: on_renege(s, a, b); break;
+    case EV_SHIFT: on_shift(s, a, b); break;
     case EV_SERVICE_DONE: on_service_done(s, a, b); break;
     case EV_DELAY_DONE: on_delay_done(s, a, b); break;
     case EV_SAMPLE: on_sample(s); break;
@@ -457,8 +745,10 @@ bf_sim *bf_sim_create(const bf_model *m, const bf_catalog *cat, uint64_t seed, u
     s->hists = bf_malloc((s->L->n_groups ? s->L->n_groups : 1) * sizeof *s->hists);
     s->samples = bf_malloc(BF_SIM_SAMPLE_BATCH * sizeof *s->samples);
     s->values = bf_calloc(cat->n_keys, sizeof *s->values);
+    if (m->by_hour)
+        s->served_hour = bf_calloc(N * 24, sizeof(uint64_t));
     if (!s->eng || !s->nodes || !s->classes || !s->node_cls_served || !s->line_cls_passages ||
-        !s->groups || !s->hists || !s->samples || !s->values) {
+        !s->groups || !s->hists || !s->samples || !s->values || (m->by_hour && !s->served_hour)) {
         bf_sim_destroy(s);
         return NULL;
     }
@@ -469,6 +759,10 @@ bf_sim *bf_sim_create(const bf_model *m, const bf_catalog *cat, uint64_t seed, u
             ns->q[l].head = ns->q[l].tail = NIL;
         snprintf(purpose, sizeof purpose, "service:%s", m->nodes[n].name);
         bf_rng_seed(&ns->rng, seed, rep, purpose);
+        snprintf(purpose, sizeof purpose, "patience:%s", m->nodes[n].name);
+        bf_rng_seed(&ns->patience_rng, seed, rep, purpose);
+        ns->on_duty = bf_model_servers_at(m, n, 0.0);
+        ns->staff.value = ns->on_duty;
     }
     for (size_t c = 0; c < C; c++) {
         class_state *cs = &s->classes[c];
@@ -478,14 +772,60 @@ bf_sim *bf_sim_create(const bf_model *m, const bf_catalog *cat, uint64_t seed, u
         bf_rng_seed(&cs->attr_rng, seed, rep, purpose);
         snprintf(purpose, sizeof purpose, "routing:%s", m->classes[c].name);
         bf_rng_seed(&cs->route_rng, seed, rep, purpose);
+        snprintf(purpose, sizeof purpose, "booking:%s", m->classes[c].name);
+        bf_rng_seed(&cs->book_rng, seed, rep, purpose);
     }
     reset_stats(s);
-    /* The first arrival of each class comes one inter-arrival time after
-     * the start (an empty system at time 0). */
-    for (size_t c = 0; c < C; c++)
-        if (m->classes[c].interarrival.type)
-            schedule(s, bf_dist_sample(&m->classes[c].interarrival, &s->classes[c].arr_rng),
-                     EV_ARRIVAL, (uint32_t)c, 0);
+    /* Staffing changes: each station's next shift start after time 0. */
+    for (size_t n = 0; n < N; n++) {
+        const bf_node *nd = &m->nodes[n];
+        if (!nd->n_shifts)
+            continue;
+        double tod = fmod(m->start_clock, 86400.0);
+        uint32_t cur = 0;
+        for (size_t i = 0; i < nd->n_shifts; i++)
+            if (nd->shift_start[i] <= tod)
+                cur = (uint32_t)i;
+        s->nodes[n].shift = cur;
+        uint32_t nxt = (cur + 1) % (uint32_t)nd->n_shifts;
+        double at = until_time_of_day(s, 0.0, nd->shift_start[nxt]);
+        if (at <= m->horizon)
+            schedule(s, at, EV_SHIFT, (uint32_t)n, nxt);
+    }
+    /* The first arrival of each class: one inter-arrival time after the
+     * start for renewal classes (an empty system at time 0), the first
+     * trace time, or the first group. */
+    for (size_t c = 0; c < C; c++) {
+        const bf_class *cl = &m->classes[c];
+        if (cl->arrival_kind == BF_ARR_BATCH)
+            schedule(s, cl->batch_offset, EV_BATCH, (uint32_t)c, 0);
+        else
+            schedule_next_arrival(s, (uint32_t)c, 0.0);
+    }
+    /* Entities present at the start (an overnight backlog, people already
+     * in the zone): placed at their node as if they had just arrived
+     * there, continuing their route after it.  They count as arrivals at
+     * time 0. */
+    for (size_t i = 0; i < m->n_initial && s->st == BF_OK; i++) {
+        const bf_initial *in = &m->initial[i];
+        const bf_route *r = &m->classes[in->cls].route;
+        uint32_t pc = 0;
+        while (pc < r->n_ops && !(r->ops[pc].op == BF_OP_VISIT && r->ops[pc].arg == in->node))
+            pc++;
+        for (uint32_t k = 0; k < in->count && s->st == BF_OK; k++) {
+            uint32_t ei = new_entity(s, in->cls, NULL);
+            if (ei == NIL)
+                break;
+            ent *e = &s->ents[ei];
+            e->t_sys = 0.0;
+            e->pc = pc + 1;
+            s->classes[in->cls].arrivals++;
+            s->arrivals++;
+            s->in_system++;
+            bf_timeavg_set(&s->in_sys, 0.0, (double)s->in_system);
+            arrive_at(s, ei, in->node);
+        }
+    }
     if (m->warmup > 0)
         schedule(s, m->warmup, EV_WARMUP, 0, 0);
     if (m->sample_every > 0)
@@ -511,6 +851,7 @@ void bf_sim_destroy(bf_sim *s)
     bf_free(s->hists);
     bf_free(s->samples);
     bf_free(s->values);
+    bf_free(s->served_hour);
     bf_free(s);
 }
 
@@ -567,6 +908,14 @@ static double key_value(const bf_sim *s, const key_ref *k, double span_h, bf_tim
         case MT_THROUGHPUT: return (double)s->departures / span_h;
         case MT_IN_MEAN: return bf_timeavg_mean(&s->in_sys, end);
         case MT_IN_MAX: return s->in_sys.max;
+        case MT_BLOCKED:
+        case MT_RENEGED: {
+            double sum = 0;
+            for (size_t c = 0; c < C; c++)
+                sum += (double)(k->metric == MT_BLOCKED ? s->classes[c].blocked
+                                                        : s->classes[c].reneged);
+            return sum;
+        }
         default: break;
         }
         break;
@@ -576,6 +925,12 @@ static double key_value(const bf_sim *s, const key_ref *k, double span_h, bf_tim
         case MT_ARRIVALS: return (double)cs->arrivals;
         case MT_DEPARTURES: return (double)cs->departures;
         case MT_THROUGHPUT: return (double)cs->departures / span_h;
+        case MT_BLOCKED: return (double)cs->blocked;
+        case MT_RENEGED: return (double)cs->reneged;
+        case MT_H_ARRIVALS:
+            return s->exposure_h[k->hour] > 0
+                       ? (double)cs->arrivals_hour[k->hour] / s->exposure_h[k->hour]
+                       : NAN;
         default: break;
         }
         break;
@@ -589,9 +944,28 @@ static double key_value(const bf_sim *s, const key_ref *k, double span_h, bf_tim
         case MT_THROUGHPUT: return (double)served / span_h;
         case MT_QUEUE_MEAN: return bf_timeavg_mean(&ns->qlen, end);
         case MT_QUEUE_MAX: return ns->qlen.max;
-        case MT_UTILIZATION:
-            return bf_timeavg_mean(&ns->nbusy, end) / m->nodes[k->scope].servers;
-        case MT_SERVERS: return m->nodes[k->scope].servers;
+        case MT_UTILIZATION: {
+            /* Against the servers actually at work: with a staffing
+             * schedule, busy time over staffed time. */
+            double busy = bf_timeavg_mean(&ns->nbusy, end);
+            if (!m->nodes[k->scope].n_shifts)
+                return busy / m->nodes[k->scope].servers;
+            double staff = bf_timeavg_mean(&ns->staff, end);
+            return staff > 0 ? busy / staff : NAN;
+        }
+        case MT_SERVERS:
+            return m->nodes[k->scope].n_shifts ? bf_timeavg_mean(&ns->staff, end)
+                                               : m->nodes[k->scope].servers;
+        case MT_STAFF_HOURS: return bf_timeavg_mean(&ns->staff, end) * 24.0;
+        case MT_BLOCKED: return (double)ns->blocked;
+        case MT_RENEGED: return (double)ns->reneged;
+        case MT_BLOCK_P: return ns->arrived ? (double)ns->blocked / (double)ns->arrived : NAN;
+        case MT_ABANDON_P: return ns->arrived ? (double)ns->reneged / (double)ns->arrived : NAN;
+        case MT_H_THROUGHPUT:
+            return s->exposure_h[k->hour] > 0
+                       ? (double)s->served_hour[(size_t)k->scope * 24 + (size_t)k->hour] /
+                             s->exposure_h[k->hour]
+                       : NAN;
         default: break;
         }
         break;
@@ -619,7 +993,8 @@ static double key_value(const bf_sim *s, const key_ref *k, double span_h, bf_tim
             for (size_t n = 0; n < m->n_nodes; n++)
                 if (m->nodes[n].kind == BF_NODE_STATION && m->nodes[n].line == (bf_line)k->scope) {
                     busy += bf_timeavg_mean(&s->nodes[n].nbusy, end);
-                    cap += m->nodes[n].servers;
+                    cap += m->nodes[n].n_shifts ? bf_timeavg_mean(&s->nodes[n].staff, end)
+                                                : m->nodes[n].servers;
                 }
             return cap > 0 ? busy / cap : NAN;
         }
@@ -643,6 +1018,25 @@ bf_status bf_sim_finish(bf_sim *s)
         return s->st;
     bf_time end = s->m->horizon;
     double span_h = (s->m->horizon - s->m->warmup) / 3600.0;
+    /* How many hours of the window fall in each hour of the day, for the
+     * by-hour rates: walk the window hour boundary by hour boundary. */
+    if (s->m->by_hour) {
+        memset(s->exposure_h, 0, sizeof s->exposure_h);
+        double t = s->m->warmup;
+        while (t < end) {
+            double tod = fmod(s->m->start_clock + t, 86400.0);
+            int h = (int)(tod / 3600.0);
+            if (h > 23)
+                h = 23;
+            double step = (h + 1) * 3600.0 - tod;
+            if (!(step > 0))
+                step = 3600.0;
+            if (t + step > end)
+                step = end - t;
+            s->exposure_h[h] += step / 3600.0;
+            t += step;
+        }
+    }
     for (size_t i = 0; i < s->cat->n_keys; i++)
         s->values[i] = key_value(s, &s->L->refs[i], span_h, end);
     s->finished = true;

@@ -29,6 +29,13 @@ typedef enum metric_id {
     MT_UTILIZATION,
     MT_SERVERS,
     MT_PASSAGES,
+    MT_BLOCKED,      /* arrivals turned away by a full station */
+    MT_RENEGED,      /* entities that gave up waiting */
+    MT_BLOCK_P,      /* blocked / arrivals at the station */
+    MT_ABANDON_P,    /* reneged / arrivals at the station */
+    MT_STAFF_HOURS,  /* server-hours on duty per day */
+    MT_H_THROUGHPUT, /* services started per hour, in one hour of the day */
+    MT_H_ARRIVALS,   /* arrivals per hour, in one hour of the day */
     /* group statistics: the key's group says which quantity */
     MT_G_MEAN,
     MT_G_P50,
@@ -45,6 +52,7 @@ typedef struct key_ref {
     int cls;    /* class index, -1 = all */
     metric_id metric;
     int group;  /* for MT_G_*: the group index */
+    int hour;   /* for by-hour metrics: hour of day 0..23, else -1 */
 } key_ref;
 
 typedef struct bf_layout {
@@ -60,6 +68,7 @@ typedef struct bf_layout {
     int g_line_wait[BF_N_LINES];
     int *g_line_cls;     /* [BF_N_LINES*C] clearance by class */
     bool line_used[BF_N_LINES];
+    int *g_node_hour;    /* [N*24] station wait by hour of day (by_hour) */
     /* series: stations' queue length, delays' occupancy, then system */
     int *series_of_node; /* [N] */
     int series_system;

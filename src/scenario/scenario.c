@@ -49,12 +49,22 @@ typedef struct loader {
     bf_error *err;
     bf_status st;
     int last_entry; /* index of the entry the previous line set, for continuations */
+    bool by_hour_set; /* [simulation] by_hour given */
     int header_line; /* line of the last [section] header seen */
     struct header {
         char *name; /* text between the brackets, trimmed */
         int line;
     } *headers;
     size_t n_headers, cap_headers;
+    struct profile {
+        const char *name; /* borrowed from the entries */
+        double hourly[24];
+        double weekly[7];
+        bool has_hourly, has_weekly;
+    } *profiles;
+    size_t n_profiles;
+    bool *poisson; /* per class: arrivals given as poisson(...) */
+    char *dir;     /* directory of the scenario file, for relative paths */
 } loader;
 
 /* inih keeps at most this many characters of a section name (its
@@ -291,8 +301,16 @@ static int handler(void *user, const char *section, const char *name, const char
 
 /* ---- stage 2: overrides --------------------------------------------- */
 
-static const char *const section_types[] = {"simulation", "class", "station", "delay"};
-#define N_SECTION_TYPES 4
+static const char *const section_types[] = {"simulation", "class", "station", "delay",
+                                             "profile", "initial"};
+#define N_SECTION_TYPES 6
+enum { T_SIM, T_CLASS, T_STATION, T_DELAY, T_PROFILE, T_INITIAL };
+
+/* Sections that take no name. */
+static bool unnamed_type(const char *type)
+{
+    return strcmp(type, "simulation") == 0 || strcmp(type, "initial") == 0;
+}
 
 static bool is_name(const char *s)
 {
@@ -350,18 +368,18 @@ static bf_status apply_override(loader *L, const char *set)
         type[tl - 1] = 0;
     char section[sizeof path + 2];
     const char *key;
-    if (strcmp(type, "simulation") == 0) {
-        snprintf(section, sizeof section, "simulation");
+    if (unnamed_type(type)) {
+        snprintf(section, sizeof section, "%s", type);
         key = dot + 1;
     } else {
         bool known = false;
         for (int i = 1; i < N_SECTION_TYPES; i++)
-            known |= strcmp(type, section_types[i]) == 0;
+            known |= strcmp(type, section_types[i]) == 0 && !unnamed_type(type);
         if (!known) {
             const char *best = bf_closest(type, section_types, N_SECTION_TYPES);
             return fail_at(L, "--set", 0, NULL, path, value,
-                           "unknown section type '%s'; expected simulation, class, station or "
-                           "delay%s%s%s",
+                           "unknown section type '%s'; expected simulation, class, station, "
+                           "delay, profile or initial%s%s%s",
                            type, best ? " (did you mean '" : "", best ? best : "",
                            best ? "'?)" : "");
         }
@@ -412,20 +430,27 @@ typedef struct section_info {
 } section_info;
 
 static const char *const sim_keys[] = {"title", "horizon", "warmup", "replications", "seed",
-                                       "sample_every", NULL};
-static const char *const class_keys[] = {"arrivals", "whitelisted", "predeclared", "risk",
-                                         "priority", "route", "description", NULL};
-static const char *const station_keys[] = {"line", "servers", "service", "discipline",
-                                           "inspect", "description", NULL};
+                                       "sample_every", "start", "start_day", "by_hour",
+                                       "description", NULL};
+static const char *const class_keys[] = {"arrivals", "profile", "whitelisted", "predeclared",
+                                         "risk", "priority", "route", "booked", "slot",
+                                         "punctuality", "description", NULL};
+static const char *const station_keys[] = {"line", "servers", "schedule", "service",
+                                           "discipline", "inspect", "capacity", "patience",
+                                           "description", NULL};
 static const char *const delay_keys[] = {"time", "line", "description", NULL};
+static const char *const profile_keys[] = {"hourly", "weekly", "description", NULL};
+static const char *const no_keys[] = {NULL};
 
 static const char *const *keys_of(int type)
 {
     switch (type) {
-    case 0: return sim_keys;
-    case 1: return class_keys;
-    case 2: return station_keys;
-    default: return delay_keys;
+    case T_SIM: return sim_keys;
+    case T_CLASS: return class_keys;
+    case T_STATION: return station_keys;
+    case T_DELAY: return delay_keys;
+    case T_PROFILE: return profile_keys;
+    default: return no_keys;
     }
 }
 
@@ -462,16 +487,16 @@ static bf_status parse_section_header(loader *L, const entry *e, section_info *o
         const char *best = bf_closest(type, section_types, N_SECTION_TYPES);
         return fail_at(L, e->origin, e->section_line, h, NULL, NULL,
                        "unknown section [%s]; expected [simulation], [class NAME], "
-                       "[station NAME] or [delay NAME]%s%s%s",
+                       "[station NAME], [delay NAME], [profile NAME] or [initial]%s%s%s",
                        h, best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
     }
     const char *name = sp ? sp + 1 : "";
     while (*name == ' ')
         name++;
-    if (out->type == 0) {
+    if (out->type == T_SIM || out->type == T_INITIAL) {
         if (*name)
             return fail_at(L, e->origin, e->section_line, h, NULL, NULL,
-                           "[simulation] takes no name; write [simulation]");
+                           "[%s] takes no name; write [%s]", type, type);
     } else if (!is_name(name)) {
         return fail_at(L, e->origin, e->section_line, h, NULL, NULL,
                        "[%s] needs a name made of letters, digits, '_' or '-', e.g. [%s fl_check]",
@@ -482,8 +507,51 @@ static bf_status parse_section_header(loader *L, const entry *e, section_info *o
     return BF_OK;
 }
 
+static const char *class_suggestion(const bf_model *m, const char *name)
+{
+    const char *cands[256];
+    size_t nc = 0;
+    for (size_t i = 0; i < m->n_classes && nc < 256; i++)
+        cands[nc++] = m->classes[i].name;
+    return bf_closest(name, cands, nc);
+}
+
+static const char *node_suggestion(const bf_model *m, const char *name)
+{
+    const char *cands[256];
+    size_t nc = 0;
+    for (size_t i = 0; i < m->n_nodes && nc < 256; i++)
+        cands[nc++] = m->nodes[i].name;
+    return bf_closest(name, cands, nc);
+}
+
+/* [initial] NODE.CLASS = COUNT */
+static bf_status check_initial_key(loader *L, const entry *e, const bf_model *m)
+{
+    char node[128];
+    const char *dot = strchr(e->key, '.');
+    size_t n = dot ? (size_t)(dot - e->key) : 0;
+    if (!dot || n == 0 || n >= sizeof node || !dot[1])
+        return entry_fail(L, e, "expected NODE.CLASS = COUNT, e.g. fl_check.researcher = 40");
+    memcpy(node, e->key, n);
+    node[n] = 0;
+    if (bf_model_find_node(m, node) < 0) {
+        const char *best = node_suggestion(m, node);
+        return entry_fail(L, e, "'%s' is not a defined station or delay%s%s%s", node,
+                          best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
+    }
+    if (bf_model_find_class(m, dot + 1) < 0) {
+        const char *best = class_suggestion(m, dot + 1);
+        return entry_fail(L, e, "'%s' is not a defined class%s%s%s", dot + 1,
+                          best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
+    }
+    return BF_OK;
+}
+
 static bf_status check_key(loader *L, const entry *e, int type, const bf_model *m)
 {
+    if (type == T_INITIAL)
+        return check_initial_key(L, e, m);
     const char *const *keys = keys_of(type);
     const char *base = e->key;
     char head[128];
@@ -574,16 +642,408 @@ static const char *skip_blank(const char *s)
     return s;
 }
 
+/* "07:30" or "07:30:15" -> seconds after midnight; "24:00" only if
+ * allow_24.  Returns false if malformed or out of range. */
+static bool parse_clock(const char *s, bool allow_24, double *out)
+{
+    int h, mi, sec = 0, n = 0;
+    s = skip_blank(s);
+    if (sscanf(s, "%2d:%2d%n", &h, &mi, &n) != 2)
+        return false;
+    const char *rest = s + n;
+    if (*rest == ':') {
+        int n2 = 0;
+        if (sscanf(rest, ":%2d%n", &sec, &n2) != 1)
+            return false;
+        rest += n2;
+    }
+    if (*skip_blank(rest))
+        return false;
+    if (h < 0 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
+        return false;
+    if (h > 24 || (h == 24 && (!allow_24 || mi || sec)) )
+        return false;
+    *out = h * 3600.0 + mi * 60.0 + sec;
+    return true;
+}
+
+static bf_status value_bool(loader *L, const entry *e, bool *out)
+{
+    const char *v = e->value;
+    if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on"))
+        *out = true;
+    else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off"))
+        *out = false;
+    else
+        return entry_fail(L, e, "expected yes or no");
+    return BF_OK;
+}
+
+/* Up to max non-negative numbers separated by blanks or commas; exactly
+ * want of them. */
+static bf_status value_numbers(loader *L, const entry *e, double *out, int want,
+                               const char *what)
+{
+    const char *p = e->value;
+    int n = 0;
+    double sum = 0;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        const char *tok = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != ',')
+            p++;
+        char buf[64];
+        size_t len = (size_t)(p - tok);
+        if (len >= sizeof buf)
+            return entry_fail(L, e, "value %d is too long; expected a number", n + 1);
+        memcpy(buf, tok, len);
+        buf[len] = 0;
+        double v;
+        char why[200];
+        if (bf_parse_number(buf, &v, why, sizeof why) != BF_OK)
+            return entry_fail(L, e, "value %d ('%s'): %s", n + 1, buf, why);
+        if (v < 0)
+            return entry_fail(L, e, "value %d is %s; %s multipliers must be >= 0", n + 1, buf, what);
+        if (n < want)
+            out[n] = v;
+        sum += v;
+        n++;
+    }
+    if (n != want)
+        return entry_fail(L, e, "%d values; expected %d %s multipliers%s", n, want, what,
+                          want == 24 ? " (one per hour, from 00:00-01:00)"
+                                     : " (Monday to Sunday)");
+    if (!(sum > 0))
+        return entry_fail(L, e, "all %s multipliers are 0; expected at least one > 0", what);
+    return BF_OK;
+}
+
+/* schedule = 00:00-07:00 2, 07:00-19:00 6, 19:00-24:00 3 */
+static bf_status value_schedule(loader *L, const entry *e, bf_node *nd)
+{
+    enum { MAX_SHIFTS = 96 };
+    double start[MAX_SHIFTS], end[MAX_SHIFTS];
+    uint32_t servers[MAX_SHIFTS];
+    int n = 0;
+    const char *p = e->value;
+    const char *expect = "expected shifts such as '00:00-07:00 2, 07:00-19:00 6, 19:00-24:00 3' "
+                         "covering the whole day";
+    while (*skip_blank(p)) {
+        p = skip_blank(p);
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char item[96];
+        if (len >= sizeof item || n == MAX_SHIFTS)
+            return entry_fail(L, e, "%s", expect);
+        memcpy(item, p, len);
+        item[len] = 0;
+        char *dash = strchr(item, '-');
+        char *sp = dash ? strpbrk(dash, " \t") : NULL;
+        if (!dash || !sp)
+            return entry_fail(L, e, "shift %d ('%s'): %s", n + 1, item, expect);
+        *dash = 0;
+        *sp = 0;
+        long long c;
+        char why[200];
+        if (!parse_clock(item, false, &start[n]) || !parse_clock(dash + 1, true, &end[n]))
+            return entry_fail(L, e, "shift %d: times must be HH:MM from 00:00 to 24:00", n + 1);
+        if (bf_parse_int(sp + 1, 0, 100000, &c, why, sizeof why) != BF_OK)
+            return entry_fail(L, e, "shift %d servers: %s", n + 1, why);
+        if (!(end[n] > start[n]))
+            return entry_fail(L, e, "shift %d ends before it starts", n + 1);
+        servers[n] = (uint32_t)c;
+        n++;
+        p = comma ? comma + 1 : p + len;
+    }
+    if (n == 0)
+        return entry_fail(L, e, "empty schedule; %s", expect);
+    /* Sort by start (insertion sort: a handful of shifts), then require
+     * that they tile the day. */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && start[j] < start[j - 1]; j--) {
+            double t = start[j]; start[j] = start[j - 1]; start[j - 1] = t;
+            t = end[j]; end[j] = end[j - 1]; end[j - 1] = t;
+            uint32_t u = servers[j]; servers[j] = servers[j - 1]; servers[j - 1] = u;
+        }
+    double at = 0.0;
+    for (int i = 0; i < n; i++) {
+        char a[16], b[16];
+        snprintf(a, sizeof a, "%02d:%02d", (int)(at / 3600), (int)fmod(at / 60, 60));
+        snprintf(b, sizeof b, "%02d:%02d", (int)(start[i] / 3600), (int)fmod(start[i] / 60, 60));
+        if (start[i] > at)
+            return entry_fail(L, e, "the schedule leaves %s-%s uncovered; shifts must cover "
+                              "00:00-24:00 without gaps (0 servers = closed)", a, b);
+        if (start[i] < at)
+            return entry_fail(L, e, "shifts overlap at %s; each time of day must belong to "
+                              "exactly one shift", b);
+        at = end[i];
+    }
+    if (at < 86400.0) {
+        char a[16];
+        snprintf(a, sizeof a, "%02d:%02d", (int)(at / 3600), (int)fmod(at / 60, 60));
+        return entry_fail(L, e, "the schedule leaves %s-24:00 uncovered; shifts must cover "
+                          "00:00-24:00 without gaps (0 servers = closed)", a);
+    }
+    double *ss = bf_malloc((size_t)n * sizeof *ss);
+    uint32_t *sv = bf_malloc((size_t)n * sizeof *sv);
+    if (!ss || !sv) {
+        bf_free(ss);
+        bf_free(sv);
+        return oom(L);
+    }
+    uint32_t mx = 0;
+    for (int i = 0; i < n; i++) {
+        ss[i] = start[i];
+        sv[i] = servers[i];
+        if (servers[i] > mx)
+            mx = servers[i];
+    }
+    if (mx == 0) {
+        bf_free(ss);
+        bf_free(sv);
+        return entry_fail(L, e, "the station is never open (0 servers in every shift)");
+    }
+    bf_free(nd->shift_start);
+    bf_free(nd->shift_servers);
+    nd->shift_start = ss;
+    nd->shift_servers = sv;
+    nd->n_shifts = (size_t)n;
+    nd->servers = mx;
+    return BF_OK;
+}
+
+/* Reads a trace of arrival times: CSV, one arrival per line, sorted.
+ * Column 1: time since the start (a number of seconds, or a duration
+ * with a unit such as 12.5min).  Optional columns 2-4: whitelisted and
+ * predeclared (0/1, empty = draw) and risk (low/medium/high, empty =
+ * draw).  Lines starting with # and a first line starting with a letter
+ * (a header) are skipped. */
+static bf_status read_trace(loader *L, const entry *e, const char *file, bf_class *c)
+{
+    char path[1024];
+    if (file[0] == '/' || !L->dir)
+        snprintf(path, sizeof path, "%s", file);
+    else
+        snprintf(path, sizeof path, "%s/%s", L->dir, file);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return entry_fail(L, e, "cannot open the trace file %s: %s", path, strerror(errno));
+    double *times = NULL;
+    int8_t *attrs = NULL;
+    size_t n = 0, cap = 0;
+    char *line = NULL;
+    size_t lcap = 0;
+    long lineno = 0;
+    bool any_attr = false;
+    bf_status st = BF_OK;
+    double last = -1;
+    ssize_t got;
+    while ((got = getline(&line, &lcap, f)) >= 0) {
+        lineno++;
+        if (memchr(line, '\0', (size_t)got)) {
+            st = entry_fail(L, e, "%s:%ld: binary data; a trace is a CSV text file", path, lineno);
+            break;
+        }
+        line[strcspn(line, "\r\n")] = 0;
+        const char *t = skip_blank(line);
+        if (!*t || *t == '#' || (lineno == 1 && ((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z'))))
+            continue;
+        char *fields[4] = {NULL, NULL, NULL, NULL};
+        int nf = 0;
+        char *q = line;
+        while (nf < 4) {
+            fields[nf++] = q;
+            char *comma = strchr(q, ',');
+            if (!comma)
+                break;
+            *comma = 0;
+            q = comma + 1;
+        }
+        double v;
+        char why[200];
+        if (bf_parse_number(fields[0], &v, why, sizeof why) != BF_OK &&
+            bf_parse_duration(fields[0], &v, why, sizeof why) != BF_OK) {
+            st = entry_fail(L, e, "%s:%ld: time '%.40s': expected seconds since the start or "
+                            "a duration such as 12.5min", path, lineno, fields[0]);
+            break;
+        }
+        if (v < 0) {
+            st = entry_fail(L, e, "%s:%ld: negative time %.40s", path, lineno, fields[0]);
+            break;
+        }
+        if (v < last) {
+            st = entry_fail(L, e, "%s:%ld: time %.40s is earlier than the line before; "
+                            "expected times in increasing order", path, lineno, fields[0]);
+            break;
+        }
+        last = v;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            double *nt = bf_realloc(times, cap * sizeof *nt);
+            if (nt)
+                times = nt;
+            int8_t *na = nt ? bf_realloc(attrs, 3 * cap) : NULL;
+            if (!nt || !na) {
+                st = oom(L);
+                break;
+            }
+            attrs = na;
+        }
+        times[n] = v;
+        for (int k = 0; k < 3; k++) {
+            const char *fv = k + 1 < nf ? skip_blank(fields[k + 1]) : "";
+            int8_t a = -1;
+            if (*fv) {
+                if (k < 2 && (!strcmp(fv, "0") || !strcmp(fv, "1")))
+                    a = (int8_t)(fv[0] - '0');
+                else if (k == 2 && !strcmp(fv, "low"))
+                    a = 0;
+                else if (k == 2 && !strcmp(fv, "medium"))
+                    a = 1;
+                else if (k == 2 && !strcmp(fv, "high"))
+                    a = 2;
+                else {
+                    st = entry_fail(L, e, "%s:%ld: column %d is '%.20s'; expected %s", path,
+                                    lineno, k + 2, fv,
+                                    k < 2 ? "0, 1 or empty" : "low, medium, high or empty");
+                    break;
+                }
+                any_attr = true;
+            }
+            attrs[3 * n + (size_t)k] = a;
+        }
+        if (st != BF_OK)
+            break;
+        n++;
+    }
+    free(line);
+    if (st == BF_OK && ferror(f))
+        st = entry_fail(L, e, "cannot read the trace file %s: %s", path, strerror(errno));
+    fclose(f);
+    if (st == BF_OK && n == 0)
+        st = entry_fail(L, e, "the trace file %s holds no arrival times", path);
+    if (st != BF_OK) {
+        bf_free(times);
+        bf_free(attrs);
+        return st;
+    }
+    if (!any_attr) {
+        bf_free(attrs);
+        attrs = NULL;
+    }
+    bf_free(c->trace_times);
+    bf_free(c->trace_attrs);
+    c->trace_times = times;
+    c->trace_attrs = attrs;
+    c->n_trace = n;
+    c->arrival_kind = BF_ARR_TRACE;
+    double span = times[n - 1] > 0 ? times[n - 1] : 1.0;
+    c->rate = (double)n / span;
+    return BF_OK;
+}
+
+/* "a=1, b=2" -> looks up key k; NULL if absent.  Writes into buf. */
+static const char *arg_of(const char *args, const char *k, char *buf, size_t len)
+{
+    size_t kl = strlen(k);
+    const char *p = args;
+    while (*p) {
+        p = skip_blank(p);
+        const char *comma = strchr(p, ',');
+        size_t il = comma ? (size_t)(comma - p) : strlen(p);
+        if (il > kl && strncmp(p, k, kl) == 0 && *skip_blank(p + kl) == '=') {
+            const char *v = skip_blank(skip_blank(p + kl) + 1);
+            size_t vl = (size_t)(p + il - v);
+            while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+                vl--;
+            if (vl >= len)
+                vl = len - 1;
+            memcpy(buf, v, vl);
+            buf[vl] = 0;
+            return buf;
+        }
+        p = comma ? comma + 1 : p + il;
+    }
+    return NULL;
+}
+
+/* Every "key=" in args must be one of the allowed keys. */
+static const char *unknown_arg(const char *args, const char *const *allowed)
+{
+    static _Thread_local char bad[64];
+    const char *p = args;
+    while (*p) {
+        p = skip_blank(p);
+        const char *eq = strchr(p, '=');
+        const char *comma = strchr(p, ',');
+        if (!eq || (comma && comma < eq)) {
+            snprintf(bad, sizeof bad, "%.*s", (int)(comma ? comma - p : (long)strlen(p)), p);
+            return bad;
+        }
+        size_t kl = (size_t)(eq - p);
+        while (kl && (p[kl - 1] == ' '))
+            kl--;
+        bool ok = false;
+        for (size_t i = 0; allowed[i]; i++)
+            ok |= strlen(allowed[i]) == kl && strncmp(allowed[i], p, kl) == 0;
+        if (!ok) {
+            snprintf(bad, sizeof bad, "%.*s", (int)kl, p);
+            return bad;
+        }
+        p = comma ? comma + 1 : p + strlen(p);
+    }
+    return NULL;
+}
+
+/* arrivals = batch(every=15min, size=40, fill=75%, offset=5min) */
+static bf_status value_batch(loader *L, const entry *e, const char *args, bf_class *c)
+{
+    static const char *const allowed[] = {"every", "size", "fill", "offset", NULL};
+    const char *bad = unknown_arg(args, allowed);
+    if (bad)
+        return entry_fail(L, e, "unknown batch parameter '%s'; expected every, size, fill, offset",
+                          bad);
+    char buf[64], why[200];
+    double every, offset = 0, fill = 1;
+    long long size;
+    if (!arg_of(args, "every", buf, sizeof buf))
+        return entry_fail(L, e, "batch(...) needs every=DURATION, e.g. batch(every=15min, size=40)");
+    if (bf_parse_duration(buf, &every, why, sizeof why) != BF_OK || !(every > 0))
+        return entry_fail(L, e, "batch every: %s", every > 0 ? why : "must be > 0");
+    if (!arg_of(args, "size", buf, sizeof buf))
+        return entry_fail(L, e, "batch(...) needs size=N, the seats per group");
+    if (bf_parse_int(buf, 1, 100000, &size, why, sizeof why) != BF_OK)
+        return entry_fail(L, e, "batch size: %s", why);
+    if (arg_of(args, "fill", buf, sizeof buf) && bf_parse_share(buf, &fill, why, sizeof why) != BF_OK)
+        return entry_fail(L, e, "batch fill: %s", why);
+    if (arg_of(args, "offset", buf, sizeof buf) &&
+        bf_parse_duration(buf, &offset, why, sizeof why) != BF_OK)
+        return entry_fail(L, e, "batch offset: %s", why);
+    if (!(fill > 0))
+        return entry_fail(L, e, "batch fill must be > 0");
+    c->arrival_kind = BF_ARR_BATCH;
+    c->batch_every = every;
+    c->batch_size = (uint32_t)size;
+    c->batch_fill = fill;
+    c->batch_offset = offset;
+    c->rate = (double)size * fill / every;
+    return BF_OK;
+}
+
 /* arrivals = poisson(rate=240/h) | poisson(240/h) | poisson(mean=15s)
  *          | renewal(DIST)   (DIST is the inter-arrival time) */
-static bf_status value_arrivals(loader *L, const entry *e, bf_class *c)
+static bf_status value_arrivals(loader *L, const entry *e, bf_class *c, int ci)
 {
     const char *v = skip_blank(e->value);
     size_t len = strlen(v);
     while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
         len--;
-    const char *expect = "expected poisson(rate=240/h), poisson(mean=15s) or "
-                         "renewal(DISTRIBUTION), e.g. renewal(uniform(min=1min, max=3min))";
+    const char *expect = "expected poisson(rate=240/h), poisson(mean=15s), "
+                         "renewal(DISTRIBUTION), batch(every=15min, size=40) or "
+                         "trace(file=arrivals.csv)";
     const char *open = memchr(v, '(', len);
     if (!open || len < 2 || v[len - 1] != ')')
         return entry_fail(L, e, "%s", expect);
@@ -640,6 +1100,21 @@ static bf_status value_arrivals(loader *L, const entry *e, bf_class *c)
             st = entry_fail(L, e, "bad inter-arrival distribution: %s", why);
         else if (!(bf_dist_mean(&d) > 0))
             st = entry_fail(L, e, "the mean time between arrivals must be > 0");
+    } else if (strcmp(kind, "batch") == 0) {
+        st = value_batch(L, e, arg, c);
+        bf_free(arg);
+        return st;
+    } else if (strcmp(kind, "trace") == 0) {
+        char buf[512];
+        const char *file = arg_of(arg, "file", buf, sizeof buf);
+        if (!file) {
+            const char *a = skip_blank(arg);
+            file = *a && !strchr(a, '=') ? a : NULL;
+        }
+        st = file ? read_trace(L, e, file, c)
+                  : entry_fail(L, e, "trace(...) needs file=PATH, e.g. trace(file=arrivals.csv)");
+        bf_free(arg);
+        return st;
     } else {
         st = entry_fail(L, e, "unknown arrival process '%s'; %s", kind, expect);
     }
@@ -651,6 +1126,8 @@ static bf_status value_arrivals(loader *L, const entry *e, bf_class *c)
     bf_dist_fini(&c->interarrival);
     c->interarrival = d;
     c->rate = 1.0 / bf_dist_mean(&d);
+    c->arrival_kind = BF_ARR_RENEWAL;
+    L->poisson[ci] = strcmp(kind, "poisson") == 0;
     return BF_OK;
 }
 
@@ -782,13 +1259,119 @@ static bf_status apply_entry(loader *L, const entry *e, const section_info *si, 
         } else if (strcmp(e->key, "sample_every") == 0) {
             if (value_duration(L, e, &m->sample_every) != BF_OK)
                 return L->st;
+        } else if (strcmp(e->key, "start") == 0) {
+            if (!parse_clock(e->value, false, &m->start_clock))
+                return entry_fail(L, e, "expected the time of day the run starts, HH:MM from "
+                                  "00:00 to 23:59, e.g. start = 07:00");
+        } else if (strcmp(e->key, "start_day") == 0) {
+            static const char *const days[] = {"monday", "tuesday", "wednesday", "thursday",
+                                               "friday", "saturday", "sunday"};
+            int d = -1;
+            for (int i = 0; i < 7; i++)
+                if (strcmp(e->value, days[i]) == 0)
+                    d = i;
+            if (d < 0) {
+                const char *best = bf_closest(e->value, days, 7);
+                return entry_fail(L, e, "expected a day of the week, monday to sunday%s%s%s",
+                                  best ? " (did you mean '" : "", best ? best : "",
+                                  best ? "'?)" : "");
+            }
+            m->start_day = d;
+        } else if (strcmp(e->key, "by_hour") == 0) {
+            bool b;
+            if (value_bool(L, e, &b) != BF_OK)
+                return L->st;
+            L->by_hour_set = true;
+            m->by_hour = b;
         }
         return BF_OK;
     }
-    if (si->type == 1) { /* class */
-        bf_class *c = &m->classes[bf_model_find_class(m, si->name)];
+    if (si->type == T_PROFILE) {
+        struct profile *pr = NULL;
+        for (size_t i = 0; i < L->n_profiles; i++)
+            if (strcmp(L->profiles[i].name, si->name) == 0)
+                pr = &L->profiles[i];
+        if (strcmp(e->key, "hourly") == 0) {
+            pr->has_hourly = true;
+            return value_numbers(L, e, pr->hourly, 24, "hourly");
+        }
+        if (strcmp(e->key, "weekly") == 0) {
+            pr->has_weekly = true;
+            return value_numbers(L, e, pr->weekly, 7, "weekly");
+        }
+        return BF_OK;
+    }
+    if (si->type == T_INITIAL) {
+        char node[128];
+        const char *dot = strchr(e->key, '.');
+        snprintf(node, sizeof node, "%.*s", (int)(dot - e->key), e->key);
+        int n = bf_model_find_node(m, node), c = bf_model_find_class(m, dot + 1);
+        if (value_int(L, e, 0, 10000000, &v) != BF_OK)
+            return L->st;
+        if (!bf_model_class_visits(m, (size_t)c, (size_t)n))
+            return entry_fail(L, e, "class '%s' never visits '%s'; initial entities must be "
+                              "placed on their route", dot + 1, node);
+        const bf_route *r = &m->classes[c].route;
+        bool on_route = false;
+        for (size_t i = 0; i < r->n_ops; i++)
+            on_route |= r->ops[i].op == BF_OP_VISIT && r->ops[i].arg == (uint32_t)n;
+        if (!on_route)
+            return entry_fail(L, e, "'%s' is reached by '%s' only through inspection; place "
+                              "initial entities at a node of the class's route", node, dot + 1);
+        bf_initial *in = bf_realloc(m->initial, (m->n_initial + 1) * sizeof *in);
+        if (!in)
+            return oom(L);
+        m->initial = in;
+        in[m->n_initial++] = (bf_initial){(uint32_t)n, (uint32_t)c, (uint32_t)v};
+        return BF_OK;
+    }
+    if (si->type == T_CLASS) {
+        int ci = bf_model_find_class(m, si->name);
+        bf_class *c = &m->classes[ci];
         if (strcmp(e->key, "arrivals") == 0)
-            return value_arrivals(L, e, c);
+            return value_arrivals(L, e, c, ci);
+        if (strcmp(e->key, "booked") == 0)
+            return value_share(L, e, &c->booked);
+        if (strcmp(e->key, "slot") == 0) {
+            if (value_duration(L, e, &c->slot) != BF_OK)
+                return L->st;
+            if (!(c->slot > 0))
+                return entry_fail(L, e, "the slot length must be > 0");
+            return BF_OK;
+        }
+        if (strcmp(e->key, "punctuality") == 0)
+            return value_duration(L, e, &c->punctuality);
+        if (strcmp(e->key, "profile") == 0) {
+            struct profile *pr = NULL;
+            const char *cands[256];
+            size_t nc = 0;
+            for (size_t i = 0; i < L->n_profiles; i++) {
+                if (strcmp(L->profiles[i].name, e->value) == 0)
+                    pr = &L->profiles[i];
+                if (nc < 256)
+                    cands[nc++] = L->profiles[i].name;
+            }
+            if (!pr) {
+                const char *best = bf_closest(e->value, cands, nc);
+                return entry_fail(L, e, "no [profile %s] is defined%s%s%s", e->value,
+                                  best ? "; did you mean '" : "", best ? best : "",
+                                  best ? "'?" : "");
+            }
+            if (!L->poisson[ci])
+                return entry_fail(L, e, "a profile scales Poisson arrivals; write arrivals = "
+                                  "poisson(rate=...) for this class");
+            double *prof = bf_malloc(BF_HOURS_PER_WEEK * sizeof *prof);
+            if (!prof)
+                return oom(L);
+            for (int d = 0; d < 7; d++)
+                for (int h = 0; h < 24; h++)
+                    prof[d * 24 + h] = (pr->has_hourly ? pr->hourly[h] : 1.0) *
+                                       (pr->has_weekly ? pr->weekly[d] : 1.0);
+            bf_free(c->profile);
+            c->profile = prof;
+            c->arrival_kind = BF_ARR_PROFILE;
+            return BF_OK;
+        }
         if (strcmp(e->key, "whitelisted") == 0)
             return value_share(L, e, &c->whitelisted);
         if (strcmp(e->key, "predeclared") == 0)
@@ -816,9 +1399,27 @@ static bf_status apply_entry(loader *L, const entry *e, const section_info *si, 
     if (strcmp(e->key, "line") == 0)
         return value_line(L, e, &nd->line);
     if (strcmp(e->key, "servers") == 0) {
+        if (find_entry(L, e->section, "schedule"))
+            return entry_fail(L, e, "give either servers or schedule, not both");
         if (value_int(L, e, 1, 100000, &v) != BF_OK)
             return L->st;
         nd->servers = (uint32_t)v;
+        return BF_OK;
+    }
+    if (strcmp(e->key, "schedule") == 0)
+        return value_schedule(L, e, nd);
+    if (strcmp(e->key, "capacity") == 0) {
+        if (value_int(L, e, 1, 100000000, &v) != BF_OK)
+            return L->st;
+        nd->capacity = (uint32_t)v;
+        return BF_OK;
+    }
+    if (strcmp(e->key, "patience") == 0) {
+        bf_dist d = {0};
+        if (value_dist(L, e, &d) != BF_OK)
+            return L->st;
+        bf_dist_fini(&nd->patience);
+        nd->patience = d;
         return BF_OK;
     }
     if (strcmp(e->key, "discipline") == 0) {
@@ -853,9 +1454,15 @@ static bf_status apply_entry(loader *L, const entry *e, const section_info *si, 
 }
 
 /* Keys applied after all others, because they refer to other sections. */
-static bool is_late_key(const char *key)
+/* Keys are applied in three passes: plain values first, then keys that
+ * name other sections (routes, inspections, profiles), then [initial],
+ * which needs the routes. */
+static int key_pass(const entry *e)
 {
-    return strcmp(key, "route") == 0 || strcmp(key, "inspect") == 0;
+    if (strcmp(e->section, "initial") == 0)
+        return 2;
+    return strcmp(e->key, "route") == 0 || strcmp(e->key, "inspect") == 0 ||
+           strcmp(e->key, "profile") == 0;
 }
 
 static bf_status build_model(loader *L, bf_model *m)
@@ -873,9 +1480,27 @@ static bf_status build_model(loader *L, bf_model *m)
         entry *e = &L->e[i];
         if (parse_section_header(L, e, &si[i], names[i], sizeof names[i]) != BF_OK)
             break;
-        if (si[i].type == 0) {
+        if (si[i].type == T_SIM) {
             have_sim = true;
             have_horizon |= strcmp(e->key, "horizon") == 0;
+            continue;
+        }
+        if (si[i].type == T_INITIAL)
+            continue;
+        if (si[i].type == T_PROFILE) {
+            bool known = false;
+            for (size_t k = 0; k < L->n_profiles; k++)
+                known |= strcmp(L->profiles[k].name, si[i].name) == 0;
+            if (known)
+                continue;
+            struct profile *pr = bf_realloc(L->profiles, (L->n_profiles + 1) * sizeof *pr);
+            if (!pr) {
+                oom(L);
+                break;
+            }
+            L->profiles = pr;
+            memset(&pr[L->n_profiles], 0, sizeof *pr);
+            pr[L->n_profiles++].name = si[i].name;
             continue;
         }
         const char *name = si[i].name;
@@ -911,7 +1536,10 @@ static bf_status build_model(loader *L, bf_model *m)
         char name[128];
         if (parse_section_header(L, &fake, &info, name, sizeof name) != BF_OK)
             break;
-        static const char *const first_required[4] = {"horizon", "arrivals", "service", "time"};
+        if (info.type == T_INITIAL)
+            continue; /* an empty [initial]: the run starts empty */
+        static const char *const first_required[6] = {"horizon", "arrivals", "service",
+                                                      "time", "hourly", NULL};
         fail_at(L, L->name, L->headers[h].line, fake.section, first_required[info.type], NULL,
                 "missing key; [%s] needs %s (see docs/scenario-reference.md)", fake.section,
                 first_required[info.type]);
@@ -927,11 +1555,16 @@ static bf_status build_model(loader *L, bf_model *m)
     if (L->st == BF_OK && !have_horizon)
         fail_at(L, L->name, sim_line, "simulation", "horizon", NULL,
                 "missing key; expected the simulated time span, e.g. horizon = 8d");
-    /* Pass 2: keys.  Pass 3: keys that name other sections. */
-    for (int pass = 0; pass < 2 && L->st == BF_OK; pass++)
+    if (L->st == BF_OK) {
+        L->poisson = bf_calloc(m->n_classes ? m->n_classes : 1, sizeof *L->poisson);
+        if (!L->poisson)
+            oom(L);
+    }
+    /* Passes 2-4: keys, see key_pass. */
+    for (int pass = 0; pass < 3 && L->st == BF_OK; pass++)
         for (size_t i = 0; i < L->n && L->st == BF_OK; i++) {
             entry *e = &L->e[i];
-            if (is_late_key(e->key) != (pass == 1))
+            if (key_pass(e) != pass)
                 continue;
             if (check_key(L, e, si[i].type, m) != BF_OK)
                 break;
@@ -939,15 +1572,16 @@ static bf_status build_model(loader *L, bf_model *m)
         }
     /* Required keys, reported at the section's first line. */
     for (size_t i = 0; i < L->n && L->st == BF_OK; i++) {
-        if (si[i].type == 0)
+        if (si[i].type == T_SIM || si[i].type == T_INITIAL)
             continue;
         bool first = true;
         for (size_t j = 0; j < i; j++)
             first &= strcmp(L->e[j].section, L->e[i].section) != 0;
         if (!first)
             continue;
-        static const char *const required[4][2] = {
-            {NULL, NULL}, {"arrivals", "route"}, {"service", NULL}, {"time", NULL}};
+        static const char *const required[6][2] = {
+            {NULL, NULL},      {"arrivals", "route"}, {"service", NULL},
+            {"time", NULL},    {NULL, NULL},          {NULL, NULL}};
         for (int k = 0; k < 2 && required[si[i].type][k]; k++) {
             const char *key = required[si[i].type][k];
             if (!find_entry(L, L->e[i].section, key))
@@ -955,6 +1589,41 @@ static bf_status build_model(loader *L, bf_model *m)
                         "missing key; [%s] needs %s (see docs/scenario-reference.md)",
                         L->e[i].section, key);
         }
+    }
+    /* Cross-key checks. */
+    for (size_t n = 0; n < m->n_nodes && L->st == BF_OK; n++) {
+        const bf_node *nd = &m->nodes[n];
+        char sec[160];
+        snprintf(sec, sizeof sec, "station %s", nd->name);
+        const entry *cap = find_entry(L, sec, "capacity");
+        if (cap && nd->capacity < bf_model_max_servers(m, n))
+            fail_at(L, cap->origin, cap->line, cap->section, cap->key, cap->value,
+                    "capacity %u is below the %u servers; capacity counts the entities in "
+                    "service too, so it must be at least the number of servers",
+                    nd->capacity, bf_model_max_servers(m, n));
+    }
+    for (size_t c = 0; c < m->n_classes && L->st == BF_OK; c++) {
+        const bf_class *cl = &m->classes[c];
+        char sec[160];
+        snprintf(sec, sizeof sec, "class %s", cl->name);
+        const entry *bk = find_entry(L, sec, "booked");
+        if (bk && cl->booked > 0 && !(cl->slot > 0))
+            fail_at(L, bk->origin, bk->line, bk->section, bk->key, bk->value,
+                    "booked entities need a slot length; add slot = 15min (and optionally "
+                    "punctuality = 3min)");
+        if (bk && cl->booked > 0 && cl->arrival_kind == BF_ARR_BATCH)
+            fail_at(L, bk->origin, bk->line, bk->section, bk->key, bk->value,
+                    "booking applies to individual arrivals, not to batch(...) arrivals");
+    }
+    /* Statistics by hour of day are on by default when the day has a
+     * shape (a demand profile or a staffing schedule). */
+    if (L->st == BF_OK && !L->by_hour_set) {
+        bool shaped = false;
+        for (size_t c = 0; c < m->n_classes; c++)
+            shaped |= m->classes[c].profile != NULL;
+        for (size_t n = 0; n < m->n_nodes; n++)
+            shaped |= m->nodes[n].n_shifts > 0;
+        m->by_hour = shaped;
     }
     bf_free(si);
     bf_free(names);
@@ -974,6 +1643,9 @@ static void loader_fini(loader *L)
     for (size_t i = 0; i < L->n_headers; i++)
         bf_free(L->headers[i].name);
     bf_free(L->headers);
+    bf_free(L->profiles);
+    bf_free(L->poisson);
+    bf_free(L->dir);
 }
 
 static char *base_name(const char *path)
@@ -1046,6 +1718,20 @@ bf_status bf_scenario_parse(const char *text, size_t len, const char *name,
         strcat(sc->overrides, "\n");
     }
 
+    {
+        /* Relative paths inside the scenario (trace files) are relative to
+         * the scenario's directory. */
+        const char *slash = strrchr(name, '/');
+        if (slash) {
+            L.dir = bf_malloc((size_t)(slash - name) + 1);
+            if (!L.dir) {
+                oom(&L);
+                goto fail;
+            }
+            memcpy(L.dir, name, (size_t)(slash - name));
+            L.dir[slash - name] = 0;
+        }
+    }
     bf_free(sc->model->name);
     sc->model->name = base_name(name);
     if (!sc->model->name) {
