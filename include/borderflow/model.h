@@ -192,6 +192,10 @@ static inline const bf_dist *bf_model_service(const bf_model *m, size_t n, size_
  * inspection from a node it visits). */
 bool bf_model_class_visits(const bf_model *m, size_t c, size_t n);
 
+/* Hours of the observation window (warm-up to horizon) that fall in
+ * each hour of the day, 0 = 00:00-01:00.  O(window in hours). */
+void bf_model_hour_exposure(const bf_model *m, double out[24]);
+
 /* Mean arrival rate of class c per second, over a week for profiles. */
 double bf_model_mean_rate(const bf_model *m, size_t c);
 

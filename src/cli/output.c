@@ -153,7 +153,10 @@ static void cell_time(FILE *f, double mean, double hw, int width)
             scale = 60.0;
             unit = "min";
         }
-        if (isnan(hw))
+        /* Below a tenth of a second a wait is nil for any briefing. */
+        if (fabs(mean) < 0.05 && (isnan(hw) || hw < 0.05))
+            snprintf(buf, sizeof buf, "0 s");
+        else if (isnan(hw))
             snprintf(buf, sizeof buf, "%.3g %s", mean / scale, unit);
         else
             snprintf(buf, sizeof buf, "%.3g ±%.2g %s", mean / scale, hw / scale, unit);
@@ -166,6 +169,8 @@ static void cell_num(FILE *f, double mean, double hw, int width, const char *fmt
     char buf[96], a[32], b[32];
     if (isnan(mean)) {
         snprintf(buf, sizeof buf, "-");
+    } else if (fabs(mean) < 0.005 && (isnan(hw) || hw < 0.005)) {
+        snprintf(buf, sizeof buf, "0");
     } else {
         snprintf(a, sizeof a, fmt_mean, mean);
         if (isnan(hw)) {
@@ -230,7 +235,7 @@ static void table(FILE *f, const bf_model *m, const bf_catalog *cat, const bf_ru
     fputc('\n', f);
 
     fprintf(f, "\nStations\n");
-    fprintf(f, "  %-14s %-6s %7s %14s %14s %20s %20s %20s %16s\n", "station", "line", "servers",
+    fprintf(f, "  %-14s %-6s %7s %14s %14s %20s %20s %20s %20s\n", "station", "line", "servers",
             "served/h", "utilization", "wait mean", "wait p95", "wait p99", "queue mean");
     for (size_t n = 0; n < m->n_nodes; n++) {
         const bf_node *nd = &m->nodes[n];
@@ -248,7 +253,7 @@ static void table(FILE *f, const bf_model *m, const bf_catalog *cat, const bf_ru
         v = get(cat, res, "station", nd->name, "", "wait_p99", &hw);
         cell_time(f, v, hw, 21);
         v = get(cat, res, "station", nd->name, "", "queue_mean", &hw);
-        cell_num(f, v, hw, 17, "%.3g");
+        cell_num(f, v, hw, 21, "%.3g");
         fputc('\n', f);
     }
 

@@ -108,6 +108,9 @@ static void enumerate(builder *b, const bf_model *m)
 {
     bf_layout *L = b->lay;
     size_t C = m->n_classes;
+    /* By-hour keys only for the hours of the day the window covers. */
+    double exposure[24];
+    bf_model_hour_exposure(m, exposure);
 #define SET(field, v) do { if (b->fill) { field = (v); } } while (0)
 
     add_key(b, SK_SYSTEM, -1, "", -1, "", MT_ARRIVALS, "arrivals", "entities", -1);
@@ -136,6 +139,8 @@ static void enumerate(builder *b, const bf_model *m)
         }
         if (m->by_hour)
             for (int h = 0; h < 24; h++) {
+                if (!(exposure[h] > 0))
+                    continue;
                 char name[32];
                 snprintf(name, sizeof name, "arrivals_h%02d", h);
                 b->hour = h;
@@ -178,6 +183,8 @@ static void enumerate(builder *b, const bf_model *m)
         SET(L->series_of_node[n], (int)b->n_series - 1);
         if (m->by_hour)
             for (int h = 0; h < 24; h++) {
+                if (!(exposure[h] > 0))
+                    continue;
                 char name[32];
                 b->hour = h;
                 snprintf(name, sizeof name, "throughput_h%02d", h);

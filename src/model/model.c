@@ -428,6 +428,27 @@ double bf_model_mean_rate(const bf_model *m, size_t c)
     return cl->rate * sum / BF_HOURS_PER_WEEK;
 }
 
+void bf_model_hour_exposure(const bf_model *m, double out[24])
+{
+    /* Walk the observation window hour boundary by hour boundary. */
+    for (int h = 0; h < 24; h++)
+        out[h] = 0.0;
+    double t = m->warmup;
+    while (t < m->horizon) {
+        double tod = fmod(m->start_clock + t, 86400.0);
+        int h = (int)(tod / 3600.0);
+        if (h > 23)
+            h = 23;
+        double step = (h + 1) * 3600.0 - tod;
+        if (!(step > 0))
+            step = 3600.0;
+        if (t + step > m->horizon)
+            step = m->horizon - t;
+        out[h] += step / 3600.0;
+        t += step;
+    }
+}
+
 uint32_t bf_model_servers_at(const bf_model *m, size_t n, bf_time t)
 {
     const bf_node *nd = &m->nodes[n];

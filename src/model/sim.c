@@ -1018,25 +1018,8 @@ bf_status bf_sim_finish(bf_sim *s)
         return s->st;
     bf_time end = s->m->horizon;
     double span_h = (s->m->horizon - s->m->warmup) / 3600.0;
-    /* How many hours of the window fall in each hour of the day, for the
-     * by-hour rates: walk the window hour boundary by hour boundary. */
-    if (s->m->by_hour) {
-        memset(s->exposure_h, 0, sizeof s->exposure_h);
-        double t = s->m->warmup;
-        while (t < end) {
-            double tod = fmod(s->m->start_clock + t, 86400.0);
-            int h = (int)(tod / 3600.0);
-            if (h > 23)
-                h = 23;
-            double step = (h + 1) * 3600.0 - tod;
-            if (!(step > 0))
-                step = 3600.0;
-            if (t + step > end)
-                step = end - t;
-            s->exposure_h[h] += step / 3600.0;
-            t += step;
-        }
-    }
+    if (s->m->by_hour)
+        bf_model_hour_exposure(s->m, s->exposure_h);
     for (size_t i = 0; i < s->cat->n_keys; i++)
         s->values[i] = key_value(s, &s->L->refs[i], span_h, end);
     s->finished = true;

@@ -407,6 +407,18 @@ static bf_status apply_override(loader *L, const char *set)
     }
     if (!*key)
         return fail_at(L, "--set", 0, NULL, path, value, "missing key after the section");
+    /* servers and schedule say the same thing two ways: an override of
+     * one replaces the other given in the file. */
+    const char *other = !strcmp(key, "servers") ? "schedule" : !strcmp(key, "schedule") ? "servers" : NULL;
+    entry *rival = other ? find_entry(L, section, other) : NULL;
+    if (rival && strcmp(rival->origin, "--set") != 0) {
+        size_t i = (size_t)(rival - L->e);
+        bf_free(rival->section);
+        bf_free(rival->key);
+        bf_free(rival->value);
+        memmove(&L->e[i], &L->e[i + 1], (L->n - i - 1) * sizeof *L->e);
+        L->n--;
+    }
     entry *e = find_entry(L, section, key);
     if (e) {
         char *v = xstrdup(L, value);

@@ -179,12 +179,16 @@ if [ "$n_nodes" -gt 0 ] && [ "${#missing_nodes[@]}" -eq 0 ]; then
 else
     fail "check prints all stations and delays" "missing: ${missing_nodes[*]:-} (of $n_nodes)"
 fi
-check_contains "check prints fl_check with its servers" "$T/out" "station fl_check  (line first, 4 servers"
+check_contains "check prints fl_cargo with its servers" "$T/out" "station fl_cargo  (line first, 2 servers"
 check_eq "check hetao-baseline.ini writes nothing to stderr" 0 "$(n_lines "$T/err")"
 
-bfrun "$T/out" "$T/err" check "$SCN" --set station.fl_check.servers=8
-check_eq "check --set station.fl_check.servers=8 exits 0" 0 "$RC"
-check_contains "check --set servers=8 shows 8 servers" "$T/out" "station fl_check  (line first, 8 servers"
+bfrun "$T/out" "$T/err" check "$SCN" --set station.fl_cargo.servers=8
+check_eq "check --set station.fl_cargo.servers=8 exits 0" 0 "$RC"
+check_contains "check --set servers=8 shows 8 servers" "$T/out" "station fl_cargo  (line first, 8 servers"
+# servers given with --set replaces a staffing schedule from the file.
+bfrun "$T/out" "$T/err" check "$SCN" --set station.fl_check.servers=9
+check_eq "check --set servers on a scheduled station exits 0" 0 "$RC"
+check_contains "--set servers replaces the schedule" "$T/out" "station fl_check  (line first, 9 servers"
 
 # ---- a short run into a fresh store ----------------------------------------
 
@@ -193,10 +197,10 @@ bfrun "$T/out" "$T/err" run "$SCN" "${SHORT[@]}" --db "$DB"
 no_crash "first run"
 check_eq "short run exits 0" 0 "$RC"
 check_contains "short run prints the stations table" "$T/out" "Stations"
-if grep -qE '^  fl_check +first +4 ' "$T/out"; then
-    pass "short run table has fl_check with 4 servers"
+if grep -qE '^  fl_cargo +first +2 ' "$T/out"; then
+    pass "short run table has fl_cargo with 2 servers"
 else
-    fail "short run table has fl_check with 4 servers" "$(grep fl_check "$T/out" | head -3)"
+    fail "short run table has fl_cargo with 2 servers" "$(grep fl_cargo "$T/out" | head -3)"
 fi
 check_contains "short run says where it stored the run" "$T/out" "as run 1"
 if [ -f "$DB" ]; then
@@ -215,9 +219,9 @@ if [ -f "$DB" ]; then
         'SELECT (SELECT count(*) FROM replications WHERE run_id = 1) *
                 (SELECT count(*) FROM metric_keys WHERE run_id = 1)
               - (SELECT count(*) FROM rep_metrics WHERE run_id = 1)')"
-    check_eq "the servers of fl_check are stored as 4" 4 "$(sql "$DB" \
+    check_eq "the servers of fl_cargo are stored as 2" 2 "$(sql "$DB" \
         "SELECT printf('%g', mean) FROM v_aggregates WHERE run_id = 1 AND scope_kind = 'station'
-           AND scope = 'fl_check' AND class = '' AND metric = 'servers'")"
+           AND scope = 'fl_cargo' AND class = '' AND metric = 'servers'")"
 else
     fail "short run created the store" "$DB"
 fi
@@ -368,15 +372,15 @@ fi
 
 # ---- --set reaches the output ---------------------------------------------
 
-servers_of() { # TSV_FILE: the servers metric of station fl_check
+servers_of() { # TSV_FILE: the servers metric of station fl_cargo
     awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-        $col["scope_kind"] == "station" && $col["scope"] == "fl_check" &&
+        $col["scope_kind"] == "station" && $col["scope"] == "fl_cargo" &&
         $col["class"] == "" && $col["metric"] == "servers" { print $col["mean"] }' "$1"
 }
-check_eq "baseline tsv: fl_check has 4 servers" 4 "$(servers_of "$T/det1.tsv")"
-bfrun "$T/set.tsv" "$T/err" run "$SCN" "${SHORT[@]}" --set station.fl_check.servers=8 --format tsv --no-db -q
-check_eq "run --set station.fl_check.servers=8 exits 0" 0 "$RC"
-check_eq "run --set station.fl_check.servers=8: tsv shows 8 servers" 8 "$(servers_of "$T/set.tsv")"
+check_eq "baseline tsv: fl_cargo has 2 servers" 2 "$(servers_of "$T/det1.tsv")"
+bfrun "$T/set.tsv" "$T/err" run "$SCN" "${SHORT[@]}" --set station.fl_cargo.servers=8 --format tsv --no-db -q
+check_eq "run --set station.fl_cargo.servers=8 exits 0" 0 "$RC"
+check_eq "run --set station.fl_cargo.servers=8: tsv shows 8 servers" 8 "$(servers_of "$T/set.tsv")"
 bfrun "$T/set.txt" "$T/err" run "$SCN" "${SHORT[@]}" --set station.fl_check.servers=8 --no-db -q
 if grep -qE '^  fl_check +first +8 ' "$T/set.txt"; then
     pass "run --set station.fl_check.servers=8: table shows 8 servers"
