@@ -72,6 +72,7 @@ typedef struct bf_route {
 } bf_route;
 
 #define BF_HOURS_PER_WEEK 168
+enum { BF_SIZE_NONE, BF_SIZE_VOLUME, BF_SIZE_OCCUPANCY };
 
 typedef enum bf_arrival_kind {
     BF_ARR_RENEWAL, /* i.i.d. inter-arrival times (Poisson: exponential) */
@@ -98,6 +99,16 @@ typedef struct bf_class {
     int8_t *trace_attrs;  /* TRACE: per arrival whitelisted, predeclared,
                            * risk (-1: draw as usual); 3 per arrival; owned */
     size_t n_trace;
+    double outbound;      /* share travelling outbound (direction) */
+    /* Security: chance an entity carries a violation, by risk level, and
+     * the factor applied for white-listed entities. */
+    double violation[BF_N_RISK];
+    double violation_whitelisted; /* multiplier, default 1 */
+    /* Size: data volume in bytes (BF_SIZE_VOLUME) or occupants of a
+     * vehicle (BF_SIZE_OCCUPANCY); type NULL: no size. */
+    int size_kind;
+    bf_dist size;
+    double cargo;         /* share carrying cargo (vehicles) */
     double booked;        /* share that books a slot */
     double slot;          /* slot length, s */
     double punctuality;   /* SD of arrival around the slot start, s */
@@ -129,7 +140,59 @@ typedef struct bf_node {
                            * is blocked and leaves the system. */
     bf_dist patience;     /* stations: time an entity waits before it gives
                            * up and leaves (type NULL: infinite) */
+    double detection;     /* stations: chance a service detects a violation
+                           * the entity carries (0: not an inspection) */
+    double bandwidth;     /* stations: bits/s per server; service time =
+                           * size x 8 / bandwidth + service (0: unused) */
+    double per_occupant;  /* stations: seconds added per occupant */
+    double cargo_factor;  /* stations: service x this for cargo (default 1) */
 } bf_node;
+
+/* Attribute combinations a rule can tell apart: white-listed (2) x
+ * pre-declared (2) x risk (3) x outbound (2). */
+#define BF_N_COMBOS 24
+static inline int bf_combo(int whitelisted, int predeclared, int risk, int outbound)
+{
+    return ((whitelisted * 2 + predeclared) * BF_N_RISK + risk) * 2 + outbound;
+}
+
+/* A facilitation rule: a match (class and attributes), the stations it
+ * applies at, and effects.  See docs/scenario-reference.md for the
+ * precedence rules. */
+typedef struct bf_rule {
+    char *name;
+    bool enabled;
+    int precedence;
+    int cls;             /* -1: any class */
+    int8_t whitelisted;  /* -1 any, 0 no, 1 yes */
+    int8_t predeclared;
+    int8_t risk;         /* -1 any, else level */
+    int8_t outbound;     /* -1 any, 0 inbound, 1 outbound */
+    bool *at;            /* n_nodes flags; owned */
+    bool sets_route;     /* skip or use */
+    bool skip;
+    int32_t use;         /* station, or -1 */
+    bool sets_service;
+    double service_scale;
+    bf_dist service;     /* type NULL: scale only */
+    bool sets_inspect;
+    double inspect;
+    bool sets_priority;
+    int priority;
+    int line;            /* scenario line of the rule, for messages */
+} bf_rule;
+
+/* What happens to an entity of one class with one attribute combination
+ * at one node, after all rules are applied. */
+typedef struct bf_treatment {
+    uint8_t route;        /* 0 visit, 1 skip, 2 use `use` instead */
+    uint32_t use;
+    double scale;         /* service time factor */
+    const bf_dist *service; /* replaces the station's distribution, or NULL */
+    double inspect;       /* inspection probability (< 0: the station's) */
+    int priority;         /* queue priority (< 0: the class's) */
+    int16_t rule_route, rule_service, rule_inspect, rule_priority; /* -1: none */
+} bf_treatment;
 
 /* Entities present when the run starts. */
 typedef struct bf_initial {
@@ -147,6 +210,11 @@ typedef struct bf_model {
     bool by_hour;        /* collect statistics by hour of day */
     bf_initial *initial;
     size_t n_initial;
+    bf_rule *rules;
+    size_t n_rules;
+    /* [class][node][combo], filled by bf_model_compile_rules; NULL when
+     * there are no rules (every treatment is the default). */
+    bf_treatment *treatments;
     bf_class *classes;
     size_t n_classes;
     bf_node *nodes;
@@ -198,6 +266,19 @@ void bf_model_hour_exposure(const bf_model *m, double out[24]);
 
 /* Mean arrival rate of class c per second, over a week for profiles. */
 double bf_model_mean_rate(const bf_model *m, size_t c);
+
+/* Resolves the rules into the treatment table and checks them:
+ * contradictory rules (same match, same precedence, different stations),
+ * inspection set where the station has no inspection target.  BF_EINVAL
+ * with the rule named in err->section.  Call after the model is complete. */
+bf_status bf_model_compile_rules(bf_model *m, bf_error *err);
+
+/* The treatment of class c, attribute combination k, at node n. */
+static inline const bf_treatment *bf_model_treatment(const bf_model *m, size_t c, size_t n,
+                                                     int k)
+{
+    return &m->treatments[(c * m->n_nodes + n) * BF_N_COMBOS + (size_t)k];
+}
 
 /* Servers on duty at node n at simulated time t (its staffing schedule,
  * or its fixed servers). */

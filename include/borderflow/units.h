@@ -39,6 +39,20 @@ bf_status bf_parse_share(const char *s, double *out, char *why, size_t why_len);
 bf_status bf_parse_int(const char *s, long long min, long long max,
                        long long *out, char *why, size_t why_len);
 
+/* A data size such as "2GB", "500 MB", "1.5TB", "4GiB", in bytes
+ * (decimal units: 1 GB = 10^9 B; KiB/MiB/GiB/TiB binary). */
+bf_status bf_parse_size(const char *s, double *out_bytes, char *why, size_t why_len);
+
+/* A bandwidth such as "10Gbit/s", "100 Mbit/s", "1Gbps" or "125MB/s", in
+ * bits per second. */
+bf_status bf_parse_bandwidth(const char *s, double *out_bits_per_s, char *why, size_t why_len);
+
+/* Copies in to out (len bytes) with every "NUMBER SIZEUNIT" replaced by
+ * the number of bytes ("lognormal(mean=2GB, sd=1GB)" becomes
+ * "lognormal(mean=2000000000, sd=1000000000)").  Returns the length, or -1
+ * if out was too small. */
+int bf_units_expand_sizes(const char *in, char *out, size_t len);
+
 /* Prints seconds in the largest unit that keeps it readable, e.g.
  * "45s", "2.5min", "6h", "8d".  Returns what snprintf returns. */
 int bf_format_duration(double seconds, char *buf, size_t len);

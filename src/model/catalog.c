@@ -118,9 +118,11 @@ static void enumerate(builder *b, const bf_model *m)
     add_key(b, SK_SYSTEM, -1, "", -1, "", MT_THROUGHPUT, "throughput", "1/h", -1);
     add_key(b, SK_SYSTEM, -1, "", -1, "", MT_IN_MEAN, "in_system_mean", "entities", -1);
     add_key(b, SK_SYSTEM, -1, "", -1, "", MT_IN_MAX, "in_system_max", "entities", -1);
-    bool any_loss = false;
-    for (size_t n = 0; n < m->n_nodes; n++)
+    bool any_loss = false, any_detect = false;
+    for (size_t n = 0; n < m->n_nodes; n++) {
         any_loss |= m->nodes[n].capacity > 0 || m->nodes[n].patience.type != NULL;
+        any_detect |= m->nodes[n].detection > 0;
+    }
     if (any_loss) {
         add_key(b, SK_SYSTEM, -1, "", -1, "", MT_BLOCKED, "blocked", "entities", -1);
         add_key(b, SK_SYSTEM, -1, "", -1, "", MT_RENEGED, "reneged", "entities", -1);
@@ -137,6 +139,17 @@ static void enumerate(builder *b, const bf_model *m)
             add_key(b, SK_CLASS, (int)c, cn, (int)c, cn, MT_BLOCKED, "blocked", "entities", -1);
             add_key(b, SK_CLASS, (int)c, cn, (int)c, cn, MT_RENEGED, "reneged", "entities", -1);
         }
+        if (any_detect) {
+            add_key(b, SK_CLASS, (int)c, cn, (int)c, cn, MT_VIOLATORS, "violators", "entities", -1);
+            add_key(b, SK_CLASS, (int)c, cn, (int)c, cn, MT_DETECTIONS, "violations_intercepted",
+                    "entities", -1);
+        }
+        if (m->classes[c].size_kind == BF_SIZE_VOLUME)
+            add_key(b, SK_CLASS, (int)c, cn, (int)c, cn, MT_VOLUME_DAY, "volume_per_day", "GB",
+                    -1);
+        if (m->classes[c].size_kind == BF_SIZE_OCCUPANCY)
+            add_key(b, SK_CLASS, (int)c, cn, (int)c, cn, MT_PEOPLE_HOUR, "people_per_hour",
+                    "1/h", -1);
         if (m->by_hour)
             for (int h = 0; h < 24; h++) {
                 if (!(exposure[h] > 0))
@@ -167,6 +180,12 @@ static void enumerate(builder *b, const bf_model *m)
         if (nd->n_shifts)
             add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_STAFF_HOURS,
                     "staff_hours_per_day", "h", -1);
+        if (nd->detection > 0) {
+            add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_INSPECTIONS, "inspections",
+                    "entities", -1);
+            add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_DETECTIONS,
+                    "violations_intercepted", "entities", -1);
+        }
         if (nd->capacity) {
             add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_BLOCKED, "blocked", "entities", -1);
             add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_BLOCK_P, "blocking_probability",
@@ -235,6 +254,14 @@ static void enumerate(builder *b, const bf_model *m)
         add_key(b, SK_LINE, l, ln, -1, "", MT_PASSAGES, "passages", "entities", -1);
         add_key(b, SK_LINE, l, ln, -1, "", MT_THROUGHPUT, "throughput", "1/h", -1);
         add_key(b, SK_LINE, l, ln, -1, "", MT_UTILIZATION, "utilization", "share", -1);
+        if (any_detect) {
+            add_key(b, SK_LINE, l, ln, -1, "", MT_INSPECTIONS, "inspections", "entities", -1);
+            add_key(b, SK_LINE, l, ln, -1, "", MT_DETECTIONS, "violations_intercepted",
+                    "entities", -1);
+            add_key(b, SK_LINE, l, ln, -1, "", MT_MISSED, "violations_missed", "entities", -1);
+            add_key(b, SK_LINE, l, ln, -1, "", MT_CLEAN_SHARE, "clean_inspection_share",
+                    "share", -1);
+        }
         int gl = add_group(b, SK_LINE, l, ln, -1, "", "clearance");
         SET(L->g_line_clear[l], gl);
         g = add_group(b, SK_LINE, l, ln, -1, "", "wait");

@@ -17,6 +17,7 @@
 #include "borderflow/model.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,6 +44,13 @@ bf_model *bf_model_create(void)
     return m;
 }
 
+static void rule_fini(bf_rule *r)
+{
+    bf_free(r->name);
+    bf_free(r->at);
+    bf_dist_fini(&r->service);
+}
+
 static void node_fini(bf_node *n, size_t n_classes)
 {
     bf_free(n->name);
@@ -66,6 +74,7 @@ void bf_model_destroy(bf_model *m)
         bf_dist_fini(&m->classes[i].interarrival);
         bf_route_fini(&m->classes[i].route);
         bf_free(m->classes[i].profile);
+        bf_dist_fini(&m->classes[i].size);
         bf_free(m->classes[i].trace_times);
         bf_free(m->classes[i].trace_attrs);
     }
@@ -74,6 +83,10 @@ void bf_model_destroy(bf_model *m)
     bf_free(m->classes);
     bf_free(m->nodes);
     bf_free(m->initial);
+    for (size_t i = 0; i < m->n_rules; i++)
+        rule_fini(&m->rules[i]);
+    bf_free(m->rules);
+    bf_free(m->treatments);
     bf_free(m->name);
     bf_free(m->title);
     bf_free(m);
@@ -101,6 +114,7 @@ int bf_model_add_class(bf_model *m, const char *name)
     if (!c->name)
         return -1;
     c->risk[0] = 1.0; /* interarrival stays empty (type NULL): no arrivals yet */
+    c->violation_whitelisted = 1.0;
     return (int)m->n_classes++;
 }
 
@@ -122,6 +136,7 @@ int bf_model_add_node(bf_model *m, const char *name, bf_node_kind kind)
     n->kind = kind;
     n->servers = kind == BF_NODE_STATION ? 1 : 0;
     n->inspect_node = -1;
+    n->cargo_factor = 1.0;
     bf_dist_const(&n->service, 0.0, BF_DIST_DURATION);
     return (int)m->n_nodes++;
 }
@@ -417,6 +432,115 @@ bool bf_model_class_visits(const bf_model *m, size_t c, size_t n)
     return false;
 }
 
+static bool rule_matches(const bf_rule *r, size_t c, int k)
+{
+    int ob = k % 2, risk = (k / 2) % BF_N_RISK, pd = (k / (2 * BF_N_RISK)) % 2,
+        wl = k / (4 * BF_N_RISK);
+    return r->enabled && (r->cls < 0 || (size_t)r->cls == c) &&
+           (r->whitelisted < 0 || r->whitelisted == wl) &&
+           (r->predeclared < 0 || r->predeclared == pd) && (r->risk < 0 || r->risk == risk) &&
+           (r->outbound < 0 || r->outbound == ob);
+}
+
+static bool same_match(const bf_rule *a, const bf_rule *b)
+{
+    return a->cls == b->cls && a->whitelisted == b->whitelisted &&
+           a->predeclared == b->predeclared && a->risk == b->risk && a->outbound == b->outbound;
+}
+
+bf_status bf_model_compile_rules(bf_model *m, bf_error *err)
+{
+    bf_free(m->treatments);
+    m->treatments = NULL;
+    char sec[160];
+    for (size_t i = 0; i < m->n_rules; i++) {
+        const bf_rule *r = &m->rules[i];
+        if (!r->enabled)
+            continue;
+        snprintf(sec, sizeof sec, "rule %s", r->name);
+        for (size_t n = 0; n < m->n_nodes; n++)
+            if (r->at[n] && r->sets_inspect && m->nodes[n].inspect_node < 0) {
+                bf_error_at(err, NULL, r->line, sec, "inspect", NULL);
+                return bf_error_set(err, BF_EINVAL, "rule '%s' sets the inspection share at '%s', "
+                                    "which sends nobody to inspection; give '%s' an inspect = "
+                                    "SHARE -> STATION first", r->name, m->nodes[n].name,
+                                    m->nodes[n].name);
+            }
+        /* Contradictions: the same entities at the same station, the same
+         * precedence, different routing.  Rules that overlap without
+         * matching the same entities are resolved by precedence and then
+         * file order, as documented. */
+        for (size_t j = i + 1; j < m->n_rules; j++) {
+            const bf_rule *q = &m->rules[j];
+            if (!q->enabled || q->precedence != r->precedence || !same_match(r, q))
+                continue;
+            for (size_t n = 0; n < m->n_nodes; n++) {
+                if (!(r->at[n] && q->at[n]))
+                    continue;
+                bool clash = r->sets_route && q->sets_route &&
+                             (r->skip != q->skip || r->use != q->use);
+                clash |= r->sets_service && q->sets_service &&
+                         (r->service_scale != q->service_scale ||
+                          (r->service.type != NULL) != (q->service.type != NULL) ||
+                          (r->service.type && strcmp(r->service.text, q->service.text) != 0));
+                clash |= r->sets_inspect && q->sets_inspect && r->inspect != q->inspect;
+                clash |= r->sets_priority && q->sets_priority && r->priority != q->priority;
+                if (clash) {
+                    snprintf(sec, sizeof sec, "rule %s", q->name);
+                    bf_error_at(err, NULL, q->line, sec, NULL, NULL);
+                    return bf_error_set(err, BF_EINVAL, "rules '%s' and '%s' match the same "
+                                        "entities at '%s' with the same precedence (%d) but "
+                                        "treat them differently; give one a higher precedence "
+                                        "or remove one",
+                                        r->name, q->name, m->nodes[n].name, r->precedence);
+                }
+            }
+        }
+    }
+    if (m->n_rules == 0)
+        return BF_OK;
+    size_t total = m->n_classes * m->n_nodes * BF_N_COMBOS;
+    m->treatments = bf_malloc((total ? total : 1) * sizeof *m->treatments);
+    if (!m->treatments)
+        return bf_error_set(err, BF_ENOMEM, "out of memory");
+    for (size_t c = 0; c < m->n_classes; c++)
+        for (size_t n = 0; n < m->n_nodes; n++)
+            for (int k = 0; k < BF_N_COMBOS; k++) {
+                bf_treatment t = {0, 0, 1.0, NULL, -1.0, -1, -1, -1, -1, -1};
+                int best[4] = {INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN};
+                for (size_t i = 0; i < m->n_rules; i++) {
+                    const bf_rule *r = &m->rules[i];
+                    if (!r->at[n] || !rule_matches(r, c, k))
+                        continue;
+                    /* Highest precedence wins; among equals, the later rule. */
+                    if (r->sets_route && r->precedence >= best[0]) {
+                        best[0] = r->precedence;
+                        t.route = r->skip ? 1 : 2;
+                        t.use = r->skip ? 0 : (uint32_t)r->use;
+                        t.rule_route = (int16_t)i;
+                    }
+                    if (r->sets_service && r->precedence >= best[1]) {
+                        best[1] = r->precedence;
+                        t.scale = r->service_scale;
+                        t.service = r->service.type ? &r->service : NULL;
+                        t.rule_service = (int16_t)i;
+                    }
+                    if (r->sets_inspect && r->precedence >= best[2]) {
+                        best[2] = r->precedence;
+                        t.inspect = r->inspect;
+                        t.rule_inspect = (int16_t)i;
+                    }
+                    if (r->sets_priority && r->precedence >= best[3]) {
+                        best[3] = r->precedence;
+                        t.priority = r->priority;
+                        t.rule_priority = (int16_t)i;
+                    }
+                }
+                m->treatments[(c * m->n_nodes + n) * BF_N_COMBOS + (size_t)k] = t;
+            }
+    return BF_OK;
+}
+
 double bf_model_mean_rate(const bf_model *m, size_t c)
 {
     const bf_class *cl = &m->classes[c];
@@ -701,6 +825,53 @@ bf_status bf_model_describe(const bf_model *m, char **text)
         sb_printf(&b, "    priority     %d\n", cl->priority);
         sb_printf(&b, "    route        %s\n", cl->route.text ? cl->route.text : "(none)");
         describe_route(&b, m, &cl->route);
+        for (size_t i = 0; i < m->n_rules; i++) {
+            const bf_rule *r = &m->rules[i];
+            if (!r->enabled || (r->cls >= 0 && (size_t)r->cls != c))
+                continue;
+            bool relevant = false;
+            for (size_t n = 0; n < m->n_nodes; n++)
+                relevant |= r->at[n] && bf_model_class_visits(m, c, n);
+            if (!relevant)
+                continue;
+            sb_printf(&b, "    rule %-12s at", r->name);
+            for (size_t n = 0; n < m->n_nodes; n++)
+                if (r->at[n] && bf_model_class_visits(m, c, n))
+                    sb_printf(&b, " %s", m->nodes[n].name);
+            sb_printf(&b, ":");
+            if (r->sets_route)
+                sb_printf(&b, r->skip ? " skip" : " use %s", r->skip ? "" : m->nodes[r->use].name);
+            if (r->sets_service) {
+                if (r->service.type)
+                    sb_printf(&b, " service %s", r->service.text);
+                if (r->service_scale != 1.0)
+                    sb_printf(&b, " service x%.4g", r->service_scale);
+            }
+            if (r->sets_inspect)
+                sb_printf(&b, " inspect %.4g%%", r->inspect * 100);
+            if (r->sets_priority)
+                sb_printf(&b, " priority %d", r->priority);
+            sb_printf(&b, "  when");
+            bool any = false;
+            if (r->whitelisted >= 0) {
+                sb_printf(&b, " %swhitelisted", r->whitelisted ? "" : "not ");
+                any = true;
+            }
+            if (r->predeclared >= 0) {
+                sb_printf(&b, " %spredeclared", r->predeclared ? "" : "not ");
+                any = true;
+            }
+            if (r->risk >= 0) {
+                static const char *const lv[] = {"low", "medium", "high"};
+                sb_printf(&b, " risk %s", lv[r->risk]);
+                any = true;
+            }
+            if (r->outbound >= 0) {
+                sb_printf(&b, " %s", r->outbound ? "outbound" : "inbound");
+                any = true;
+            }
+            sb_printf(&b, "%s (precedence %d)\n", any ? "" : " always", r->precedence);
+        }
     }
     sb_printf(&b, "\nstations and delays (%zu)\n", m->n_nodes);
     for (size_t i = 0; i < m->n_nodes; i++) {

@@ -62,6 +62,10 @@ typedef struct ent {
     uint8_t whitelisted, predeclared, risk, prio;
     uint8_t line;  /* line of the current passage, 0 if none */
     uint8_t level; /* queue level it waits in */
+    uint8_t outbound, violator, cargo;
+    uint8_t combo; /* attribute combination, for rules */
+    double size;   /* data volume (bytes) or occupants; 0 if none */
+    const bf_treatment *treat; /* rules' treatment at the current station */
     bf_time t_sys;  /* entered the system */
     bf_time t_node; /* arrived at the current node */
     bf_time t_line; /* started the current line passage */
@@ -81,18 +85,22 @@ typedef struct node_state {
     uint64_t served;  /* stations: services started; delays: entries */
     uint64_t arrived; /* stations: arrivals (served or not) */
     uint64_t blocked, reneged;
+    uint64_t inspections, detections;
     uint32_t on_duty; /* servers on duty now */
     uint32_t shift;   /* current shift index */
     bf_timeavg staff; /* max(on duty, busy): servers at work, overtime included */
     bf_rng rng;
     bf_rng patience_rng;
+    bf_rng detect_rng;
 } node_state;
 
 typedef struct class_state {
     uint64_t arrivals, departures, blocked, reneged;
+    uint64_t violators, intercepted;
+    double size_delivered; /* sum of sizes of departures */
     uint64_t arrivals_hour[24];
     size_t trace_next;
-    bf_rng arr_rng, attr_rng, route_rng, book_rng;
+    bf_rng arr_rng, attr_rng, route_rng, book_rng, extra_rng;
 } class_state;
 
 typedef struct group {
@@ -114,6 +122,7 @@ struct bf_sim {
     class_state *classes;
     uint64_t *node_cls_served; /* [N*C] */
     uint64_t line_passages[BF_N_LINES];
+    uint64_t line_inspections[BF_N_LINES], line_detections[BF_N_LINES], line_missed[BF_N_LINES];
     uint64_t *line_cls_passages; /* [BF_N_LINES*C] */
     uint64_t arrivals, departures;
     bf_timeavg in_sys;
@@ -127,6 +136,7 @@ struct bf_sim {
     size_t n_samples;
 
     uint64_t *served_hour; /* [N*24] services started by hour of day */
+    bool *has_extras;      /* [C] class draws violation/cargo/size */
     double exposure_h[24];  /* hours of the window in each hour of day */
 
     bool finished;
@@ -160,16 +170,22 @@ static void reset_stats(bf_sim *s)
         bf_timeavg_start(&ns->nbusy, now, ns->nbusy.value);
         bf_timeavg_start(&ns->staff, now, ns->staff.value);
         ns->served = ns->arrived = ns->blocked = ns->reneged = 0;
+        ns->inspections = ns->detections = 0;
     }
     for (size_t c = 0; c < s->m->n_classes; c++) {
         class_state *cs = &s->classes[c];
         cs->arrivals = cs->departures = cs->blocked = cs->reneged = 0;
+        cs->violators = cs->intercepted = 0;
+        cs->size_delivered = 0.0;
         memset(cs->arrivals_hour, 0, sizeof cs->arrivals_hour);
     }
     if (s->served_hour)
         memset(s->served_hour, 0, s->m->n_nodes * 24 * sizeof(uint64_t));
     memset(s->node_cls_served, 0, s->m->n_nodes * s->m->n_classes * sizeof(uint64_t));
     memset(s->line_passages, 0, sizeof s->line_passages);
+    memset(s->line_inspections, 0, sizeof s->line_inspections);
+    memset(s->line_detections, 0, sizeof s->line_detections);
+    memset(s->line_missed, 0, sizeof s->line_missed);
     memset(s->line_cls_passages, 0, BF_N_LINES * s->m->n_classes * sizeof(uint64_t));
     s->arrivals = s->departures = 0;
     bf_timeavg_start(&s->in_sys, now, s->in_sys.value);
@@ -231,6 +247,8 @@ static void end_passage(bf_sim *s, ent *e, bf_time now)
         observe(s, g, x);
     s->line_passages[e->line]++;
     s->line_cls_passages[(size_t)e->line * C + e->cls]++;
+    if (e->violator)
+        s->line_missed[e->line]++; /* cleared the line undetected */
     e->line = 0;
 }
 
@@ -315,7 +333,19 @@ static void start_service(bf_sim *s, uint32_t ei, uint32_t n, bf_time now)
     ns->busy++;
     bf_timeavg_set(&ns->nbusy, now, ns->busy);
     staff_update(s, n, now);
-    double d = bf_dist_sample(bf_model_service(s->m, n, e->cls), &ns->rng);
+    const bf_node *nd = &s->m->nodes[n];
+    const bf_treatment *t = e->treat;
+    const bf_dist *dist = t && t->service ? t->service : bf_model_service(s->m, n, e->cls);
+    double d = bf_dist_sample(dist, &ns->rng);
+    if (t)
+        d *= t->scale;
+    if (e->size > 0) {
+        if (nd->bandwidth > 0)
+            d += e->size * 8.0 / nd->bandwidth; /* transfer time */
+        d += nd->per_occupant * e->size;
+    }
+    if (e->cargo)
+        d *= nd->cargo_factor;
     schedule(s, now + d, EV_SERVICE_DONE, ei, n);
 }
 
@@ -345,6 +375,30 @@ static void arrive_at(bf_sim *s, uint32_t ei, uint32_t n)
             e->t_line = now;
         }
     }
+    if (nd->kind == BF_NODE_STATION && s->m->treatments) {
+        const bf_treatment *t = bf_model_treatment(s->m, e->cls, n, e->combo);
+        if (t->route == 1) { /* a rule skips this station */
+            e->treat = NULL;
+            advance(s, ei);
+            return;
+        }
+        if (t->route == 2) { /* a rule sends the entity to another station */
+            n = t->use;
+            nd = &s->m->nodes[n];
+            ns = &s->nodes[n];
+            t = bf_model_treatment(s->m, e->cls, n, e->combo);
+            if (e->line != nd->line) {
+                end_passage(s, e, now);
+                if (nd->line != BF_LINE_NONE) {
+                    e->line = (uint8_t)nd->line;
+                    e->t_line = now;
+                }
+            }
+        }
+        e->treat = t;
+    } else {
+        e->treat = NULL;
+    }
     if (nd->kind == BF_NODE_DELAY) {
         ns->served++;
         bf_timeavg_set(&ns->qlen, now, ns->qlen.value + 1);
@@ -363,8 +417,10 @@ static void arrive_at(bf_sim *s, uint32_t ei, uint32_t n)
         start_service(s, ei, n, now);
         return;
     }
-    /* A FIFO station ignores class priorities: one queue. */
-    queue_push(s, ns, ei, nd->discipline == BF_DISC_PRIORITY ? e->prio : 0);
+    /* A FIFO station ignores class priorities: one queue.  A rule may set
+     * the priority at this station. */
+    int prio = e->treat && e->treat->priority >= 0 ? e->treat->priority : e->prio;
+    queue_push(s, ns, ei, nd->discipline == BF_DISC_PRIORITY ? (uint8_t)prio : 0);
     bf_timeavg_set(&ns->qlen, now, ns->queued);
     if (nd->patience.type &&
         bf_engine_schedule(s->eng, now + bf_dist_sample(&nd->patience, &ns->patience_rng),
@@ -385,6 +441,7 @@ static void depart(bf_sim *s, uint32_t ei)
     observe(s, L->g_cls_wait[e->cls], e->wait);
     s->departures++;
     s->classes[e->cls].departures++;
+    s->classes[e->cls].size_delivered += e->size;
     s->in_system--;
     bf_timeavg_set(&s->in_sys, now, (double)s->in_system);
     ent_free(s, ei);
@@ -428,7 +485,8 @@ static void leave_node(bf_sim *s, uint32_t ei, uint32_t n)
     if (nd->inspect_node >= 0) {
         ent *e = &s->ents[ei];
         double u = bf_rng_uniform(&s->classes[e->cls].route_rng);
-        if (u < nd->inspect_prob) {
+        double p = e->treat && e->treat->inspect >= 0 ? e->treat->inspect : nd->inspect_prob;
+        if (u < p) {
             arrive_at(s, ei, (uint32_t)nd->inspect_node);
             return;
         }
@@ -481,15 +539,17 @@ static uint32_t new_entity(bf_sim *s, uint32_t c, const int8_t *attrs)
     if (ei == NIL)
         return NIL;
     ent *e = &s->ents[ei];
-    /* One 64-bit draw gives three independent 21-bit uniforms: shares are
-     * then resolved to 1/2^21 (5e-7), far finer than any share an analyst
-     * writes, at a third of the cost of three draws.  Drawn even when a
-     * trace fixes the attributes, so streams stay aligned. */
+    /* One 64-bit draw gives four independent 16-bit uniforms (white-list,
+     * pre-declaration, risk, direction): shares are then resolved to
+     * 1/65536, finer than any share an analyst writes, at a quarter of the
+     * cost of four draws.  Drawn even when a trace fixes the attributes,
+     * so streams stay aligned. */
     uint64_t bits = bf_rng_next(&cs->attr_rng);
-    const double k21 = 0x1.0p-21;
-    double u1 = (double)(bits >> 43) * k21;
-    double u2 = (double)((bits >> 22) & 0x1fffff) * k21;
-    double u3 = (double)((bits >> 1) & 0x1fffff) * k21;
+    const double k16 = 0x1.0p-16;
+    double u1 = (double)(bits >> 48) * k16;
+    double u2 = (double)((bits >> 32) & 0xffff) * k16;
+    double u3 = (double)((bits >> 16) & 0xffff) * k16;
+    double u4 = (double)(bits & 0xffff) * k16;
     e->cls = c;
     e->pc = 0;
     e->next = e->prev = NIL;
@@ -500,9 +560,31 @@ static uint32_t new_entity(bf_sim *s, uint32_t c, const int8_t *attrs)
               : u3 < cl->risk[0]               ? 0
               : u3 < cl->risk[0] + cl->risk[1] ? 1
                                                : 2;
+    e->outbound = u4 < cl->outbound;
+    e->combo = (uint8_t)bf_combo(e->whitelisted, e->predeclared, e->risk, e->outbound);
     e->prio = (uint8_t)cl->priority;
     e->line = 0;
     e->wait = 0.0;
+    e->treat = NULL;
+    e->violator = e->cargo = 0;
+    e->size = 0.0;
+    if (s->has_extras[c]) {
+        /* Violation, cargo and size come from the class's own stream, two
+         * uniforms and (with a size) one sample per entity. */
+        double v = bf_rng_uniform(&cs->extra_rng);
+        double g = bf_rng_uniform(&cs->extra_rng);
+        double p = cl->violation[e->risk] * (e->whitelisted ? cl->violation_whitelisted : 1.0);
+        e->violator = v < p;
+        e->cargo = g < cl->cargo;
+        if (cl->size.type) {
+            double x = bf_dist_sample(&cl->size, &cs->extra_rng);
+            e->size = cl->size_kind == BF_SIZE_OCCUPANCY ? floor(x + 0.5) : x;
+            if (e->size < 0)
+                e->size = 0;
+        }
+        if (e->violator)
+            cs->violators++;
+    }
     return ei;
 }
 
@@ -621,6 +703,25 @@ static void on_service_done(bf_sim *s, uint32_t ei, uint32_t n)
     } else {
         bf_timeavg_set(&ns->nbusy, now, ns->busy);
         staff_update(s, n, now);
+    }
+    const bf_node *nd = &s->m->nodes[n];
+    if (nd->detection > 0) {
+        /* An inspection: it finds a violation the entity carries with the
+         * station's detection probability (one draw per inspection, from
+         * the station's own stream).  An intercepted entity is held: it
+         * leaves the flow here. */
+        ent *e = &s->ents[ei];
+        double u = bf_rng_uniform(&ns->detect_rng);
+        ns->inspections++;
+        s->line_inspections[nd->line]++;
+        if (e->violator && u < nd->detection) {
+            ns->detections++;
+            s->line_detections[nd->line]++;
+            s->classes[e->cls].intercepted++;
+            e->violator = 0;
+            lose(s, ei, now);
+            return;
+        }
     }
     leave_node(s, ei, n);
 }
@@ -747,8 +848,10 @@ bf_sim *bf_sim_create(const bf_model *m, const bf_catalog *cat, uint64_t seed, u
     s->values = bf_calloc(cat->n_keys, sizeof *s->values);
     if (m->by_hour)
         s->served_hour = bf_calloc(N * 24, sizeof(uint64_t));
+    s->has_extras = bf_calloc(C ? C : 1, sizeof(bool));
     if (!s->eng || !s->nodes || !s->classes || !s->node_cls_served || !s->line_cls_passages ||
-        !s->groups || !s->hists || !s->samples || !s->values || (m->by_hour && !s->served_hour)) {
+        !s->groups || !s->hists || !s->samples || !s->values || (m->by_hour && !s->served_hour) ||
+        !s->has_extras) {
         bf_sim_destroy(s);
         return NULL;
     }
@@ -761,6 +864,8 @@ bf_sim *bf_sim_create(const bf_model *m, const bf_catalog *cat, uint64_t seed, u
         bf_rng_seed(&ns->rng, seed, rep, purpose);
         snprintf(purpose, sizeof purpose, "patience:%s", m->nodes[n].name);
         bf_rng_seed(&ns->patience_rng, seed, rep, purpose);
+        snprintf(purpose, sizeof purpose, "detection:%s", m->nodes[n].name);
+        bf_rng_seed(&ns->detect_rng, seed, rep, purpose);
         ns->on_duty = bf_model_servers_at(m, n, 0.0);
         ns->staff.value = ns->on_duty;
     }
@@ -774,6 +879,11 @@ bf_sim *bf_sim_create(const bf_model *m, const bf_catalog *cat, uint64_t seed, u
         bf_rng_seed(&cs->route_rng, seed, rep, purpose);
         snprintf(purpose, sizeof purpose, "booking:%s", m->classes[c].name);
         bf_rng_seed(&cs->book_rng, seed, rep, purpose);
+        snprintf(purpose, sizeof purpose, "extras:%s", m->classes[c].name);
+        bf_rng_seed(&cs->extra_rng, seed, rep, purpose);
+        const bf_class *cl = &m->classes[c];
+        s->has_extras[c] = cl->size.type || cl->cargo > 0 || cl->violation[0] > 0 ||
+                           cl->violation[1] > 0 || cl->violation[2] > 0;
     }
     reset_stats(s);
     /* Staffing changes: each station's next shift start after time 0. */
@@ -852,6 +962,7 @@ void bf_sim_destroy(bf_sim *s)
     bf_free(s->samples);
     bf_free(s->values);
     bf_free(s->served_hour);
+    bf_free(s->has_extras);
     bf_free(s);
 }
 
@@ -927,6 +1038,10 @@ static double key_value(const bf_sim *s, const key_ref *k, double span_h, bf_tim
         case MT_THROUGHPUT: return (double)cs->departures / span_h;
         case MT_BLOCKED: return (double)cs->blocked;
         case MT_RENEGED: return (double)cs->reneged;
+        case MT_VIOLATORS: return (double)cs->violators;
+        case MT_DETECTIONS: return (double)cs->intercepted;
+        case MT_VOLUME_DAY: return cs->size_delivered / 1e9 / (span_h / 24.0);
+        case MT_PEOPLE_HOUR: return cs->size_delivered / span_h;
         case MT_H_ARRIVALS:
             return s->exposure_h[k->hour] > 0
                        ? (double)cs->arrivals_hour[k->hour] / s->exposure_h[k->hour]
@@ -959,6 +1074,8 @@ static double key_value(const bf_sim *s, const key_ref *k, double span_h, bf_tim
         case MT_STAFF_HOURS: return bf_timeavg_mean(&ns->staff, end) * 24.0;
         case MT_BLOCKED: return (double)ns->blocked;
         case MT_RENEGED: return (double)ns->reneged;
+        case MT_INSPECTIONS: return (double)ns->inspections;
+        case MT_DETECTIONS: return (double)ns->detections;
         case MT_BLOCK_P: return ns->arrived ? (double)ns->blocked / (double)ns->arrived : NAN;
         case MT_ABANDON_P: return ns->arrived ? (double)ns->reneged / (double)ns->arrived : NAN;
         case MT_H_THROUGHPUT:
@@ -986,6 +1103,14 @@ static double key_value(const bf_sim *s, const key_ref *k, double span_h, bf_tim
         switch (k->metric) {
         case MT_PASSAGES: return (double)p;
         case MT_THROUGHPUT: return (double)p / span_h;
+        case MT_INSPECTIONS: return (double)s->line_inspections[k->scope];
+        case MT_DETECTIONS: return (double)s->line_detections[k->scope];
+        case MT_MISSED: return (double)s->line_missed[k->scope];
+        case MT_CLEAN_SHARE:
+            return s->line_inspections[k->scope]
+                       ? 1.0 - (double)s->line_detections[k->scope] /
+                                   (double)s->line_inspections[k->scope]
+                       : NAN;
         case MT_UTILIZATION: {
             /* Busy server time over server capacity, summed over the
              * line's stations. */

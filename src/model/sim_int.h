@@ -36,6 +36,13 @@ typedef enum metric_id {
     MT_STAFF_HOURS,  /* server-hours on duty per day */
     MT_H_THROUGHPUT, /* services started per hour, in one hour of the day */
     MT_H_ARRIVALS,   /* arrivals per hour, in one hour of the day */
+    MT_INSPECTIONS,  /* services at stations that detect violations */
+    MT_DETECTIONS,   /* violations found (intercepted) */
+    MT_MISSED,       /* violators that cleared a line undetected */
+    MT_CLEAN_SHARE,  /* inspections that found nothing / inspections */
+    MT_VIOLATORS,    /* arrivals carrying a violation */
+    MT_VOLUME_DAY,   /* data volume delivered per day, GB */
+    MT_PEOPLE_HOUR,  /* occupants delivered per hour */
     /* group statistics: the key's group says which quantity */
     MT_G_MEAN,
     MT_G_P50,

@@ -302,9 +302,9 @@ static int handler(void *user, const char *section, const char *name, const char
 /* ---- stage 2: overrides --------------------------------------------- */
 
 static const char *const section_types[] = {"simulation", "class", "station", "delay",
-                                             "profile", "initial"};
-#define N_SECTION_TYPES 6
-enum { T_SIM, T_CLASS, T_STATION, T_DELAY, T_PROFILE, T_INITIAL };
+                                             "profile", "initial", "rule"};
+#define N_SECTION_TYPES 7
+enum { T_SIM, T_CLASS, T_STATION, T_DELAY, T_PROFILE, T_INITIAL, T_RULE };
 
 /* Sections that take no name. */
 static bool unnamed_type(const char *type)
@@ -379,7 +379,7 @@ static bf_status apply_override(loader *L, const char *set)
             const char *best = bf_closest(type, section_types, N_SECTION_TYPES);
             return fail_at(L, "--set", 0, NULL, path, value,
                            "unknown section type '%s'; expected simulation, class, station, "
-                           "delay, profile or initial%s%s%s",
+                           "delay, profile, initial or rule%s%s%s",
                            type, best ? " (did you mean '" : "", best ? best : "",
                            best ? "'?)" : "");
         }
@@ -445,11 +445,17 @@ static const char *const sim_keys[] = {"title", "horizon", "warmup", "replicatio
                                        "sample_every", "start", "start_day", "by_hour",
                                        "description", NULL};
 static const char *const class_keys[] = {"arrivals", "profile", "whitelisted", "predeclared",
-                                         "risk", "priority", "route", "booked", "slot",
-                                         "punctuality", "description", NULL};
-static const char *const station_keys[] = {"line", "servers", "schedule", "service",
+                                         "risk", "outbound", "priority", "route", "booked",
+                                         "slot", "punctuality", "violation",
+                                         "violation_whitelisted", "volume", "occupancy",
+                                         "cargo", "description", NULL};
+static const char *const station_keys[] = {"line", "servers", "channels", "schedule", "service",
                                            "discipline", "inspect", "capacity", "patience",
-                                           "description", NULL};
+                                           "detection", "bandwidth", "per_occupant",
+                                           "cargo_factor", "description", NULL};
+static const char *const rule_keys[] = {"match", "at", "skip", "use", "service", "inspect",
+                                        "priority", "precedence", "enabled", "description",
+                                        NULL};
 static const char *const delay_keys[] = {"time", "line", "description", NULL};
 static const char *const profile_keys[] = {"hourly", "weekly", "description", NULL};
 static const char *const no_keys[] = {NULL};
@@ -462,6 +468,7 @@ static const char *const *keys_of(int type)
     case T_STATION: return station_keys;
     case T_DELAY: return delay_keys;
     case T_PROFILE: return profile_keys;
+    case T_RULE: return rule_keys;
     default: return no_keys;
     }
 }
@@ -499,7 +506,8 @@ static bf_status parse_section_header(loader *L, const entry *e, section_info *o
         const char *best = bf_closest(type, section_types, N_SECTION_TYPES);
         return fail_at(L, e->origin, e->section_line, h, NULL, NULL,
                        "unknown section [%s]; expected [simulation], [class NAME], "
-                       "[station NAME], [delay NAME], [profile NAME] or [initial]%s%s%s",
+                       "[station NAME], [delay NAME], [profile NAME], [rule NAME] or "
+                       "[initial]%s%s%s",
                        h, best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
     }
     const char *name = sp ? sp + 1 : "";
@@ -1144,10 +1152,23 @@ static bf_status value_arrivals(loader *L, const entry *e, bf_class *c, int ci)
 }
 
 /* risk = low 90%, medium 9%, high 1%   (levels omitted are 0; sum 100%) */
+static bf_status value_levels(loader *L, const entry *e, double r[BF_N_RISK], bool sum_to_1);
+
 static bf_status value_risk(loader *L, const entry *e, bf_class *c)
 {
+    double r[BF_N_RISK];
+    if (value_levels(L, e, r, true) != BF_OK)
+        return L->st;
+    memcpy(c->risk, r, sizeof r);
+    return BF_OK;
+}
+
+/* "low 90%, medium 9%, high 1%": levels omitted are 0; with sum_to_1 the
+ * shares must add up to 100%. */
+static bf_status value_levels(loader *L, const entry *e, double r[BF_N_RISK], bool sum_to_1)
+{
     static const char *const levels[BF_N_RISK] = {"low", "medium", "high"};
-    double r[BF_N_RISK] = {0, 0, 0};
+    r[0] = r[1] = r[2] = 0;
     bool seen[BF_N_RISK] = {false, false, false};
     const char *p = e->value;
     if (!*skip_blank(p))
@@ -1181,9 +1202,8 @@ static bf_status value_risk(loader *L, const entry *e, bf_class *c)
         p = comma ? comma + 1 : p + n;
     }
     double sum = r[0] + r[1] + r[2];
-    if (fabs(sum - 1.0) > 1e-9)
+    if (sum_to_1 && fabs(sum - 1.0) > 1e-9)
         return entry_fail(L, e, "risk shares add up to %.10g%%; expected 100%%", sum * 100.0);
-    memcpy(c->risk, r, sizeof r);
     return BF_OK;
 }
 
@@ -1233,6 +1253,192 @@ static bf_status value_line(loader *L, const entry *e, bf_line *out)
         *out = BF_LINE_NONE;
     else
         return entry_fail(L, e, "expected first, second or none");
+    return BF_OK;
+}
+
+/* ---- rules ----------------------------------------------------------- */
+
+static bf_rule *find_rule(bf_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_rules; i++)
+        if (strcmp(m->rules[i].name, name) == 0)
+            return &m->rules[i];
+    return NULL;
+}
+
+/* match = class material, whitelisted, not predeclared, risk high, outbound */
+static bf_status rule_match(loader *L, const entry *e, const bf_model *m, bf_rule *r)
+{
+    r->cls = -1;
+    r->whitelisted = r->predeclared = r->risk = r->outbound = -1;
+    const char *p = e->value;
+    const char *expect = "expected conditions such as 'class material, whitelisted, not "
+                         "predeclared, risk high, outbound' or 'all'";
+    while (*skip_blank(p)) {
+        p = skip_blank(p);
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        char item[128];
+        if (n >= sizeof item)
+            return entry_fail(L, e, "%s", expect);
+        memcpy(item, p, n);
+        item[n] = 0;
+        size_t len = strlen(item);
+        while (len && (item[len - 1] == ' ' || item[len - 1] == '\t'))
+            item[--len] = 0;
+        bool neg = strncmp(item, "not ", 4) == 0;
+        const char *w = neg ? skip_blank(item + 4) : item;
+        if (!strcmp(w, "all") || !strcmp(w, "any")) {
+            /* matches everything */
+        } else if (!neg && !strncmp(w, "class ", 6)) {
+            const char *cn = skip_blank(w + 6);
+            int c = bf_model_find_class(m, cn);
+            if (c < 0) {
+                const char *best = class_suggestion(m, cn);
+                return entry_fail(L, e, "'%s' is not a defined class%s%s%s", cn,
+                                  best ? "; did you mean '" : "", best ? best : "",
+                                  best ? "'?" : "");
+            }
+            r->cls = c;
+        } else if (!strcmp(w, "whitelisted")) {
+            r->whitelisted = !neg;
+        } else if (!strcmp(w, "predeclared")) {
+            r->predeclared = !neg;
+        } else if (!neg && !strncmp(w, "risk ", 5)) {
+            const char *lv = skip_blank(w + 5);
+            r->risk = !strcmp(lv, "low") ? 0 : !strcmp(lv, "medium") ? 1 : !strcmp(lv, "high") ? 2 : -2;
+            if (r->risk == -2)
+                return entry_fail(L, e, "unknown risk level '%s'; expected low, medium or high", lv);
+        } else if (!neg && (!strcmp(w, "inbound") || !strcmp(w, "outbound"))) {
+            r->outbound = !strcmp(w, "outbound");
+        } else {
+            static const char *const words[] = {"class", "whitelisted", "predeclared", "risk",
+                                                "inbound", "outbound", "all"};
+            const char *best = bf_closest(w, words, 7);
+            return entry_fail(L, e, "unknown condition '%s'%s%s%s; %s", item,
+                              best ? " (did you mean '" : "", best ? best : "",
+                              best ? "'?)" : "", expect);
+        }
+        p = comma ? comma + 1 : p + n;
+    }
+    return BF_OK;
+}
+
+/* at = sl_check, sl_cargo | line second | all */
+static bf_status rule_at(loader *L, const entry *e, const bf_model *m, bf_rule *r)
+{
+    memset(r->at, 0, m->n_nodes * sizeof *r->at);
+    const char *p = e->value;
+    bool any = false;
+    while (*skip_blank(p)) {
+        p = skip_blank(p);
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        char item[128];
+        if (n >= sizeof item)
+            return entry_fail(L, e, "station name too long");
+        memcpy(item, p, n);
+        item[n] = 0;
+        size_t len = strlen(item);
+        while (len && (item[len - 1] == ' ' || item[len - 1] == '\t'))
+            item[--len] = 0;
+        if (!strncmp(item, "line ", 5)) {
+            const char *ln = skip_blank(item + 5);
+            bf_line l = !strcmp(ln, "first") ? BF_LINE_FIRST : !strcmp(ln, "second") ? BF_LINE_SECOND : BF_LINE_NONE;
+            if (l == BF_LINE_NONE)
+                return entry_fail(L, e, "unknown line '%s'; expected line first or line second", ln);
+            for (size_t i = 0; i < m->n_nodes; i++)
+                if (m->nodes[i].kind == BF_NODE_STATION && m->nodes[i].line == l)
+                    r->at[i] = any = true;
+        } else if (!strcmp(item, "all")) {
+            for (size_t i = 0; i < m->n_nodes; i++)
+                if (m->nodes[i].kind == BF_NODE_STATION)
+                    r->at[i] = any = true;
+        } else {
+            int nd = bf_model_find_node(m, item);
+            if (nd < 0 || m->nodes[nd].kind != BF_NODE_STATION) {
+                const char *best = node_suggestion(m, item);
+                return entry_fail(L, e, "'%s' is not a defined station%s%s%s; expected station "
+                                  "names, 'line first', 'line second' or 'all'", item,
+                                  best ? " (did you mean '" : "", best ? best : "",
+                                  best ? "'?)" : "");
+            }
+            r->at[nd] = any = true;
+        }
+        p = comma ? comma + 1 : p + n;
+    }
+    if (!any)
+        return entry_fail(L, e, "no station; expected the stations the rule applies at");
+    return BF_OK;
+}
+
+static bf_status apply_rule_key(loader *L, const entry *e, bf_model *m, bf_rule *r)
+{
+    long long v;
+    if (!strcmp(e->key, "match"))
+        return rule_match(L, e, m, r);
+    if (!strcmp(e->key, "at"))
+        return rule_at(L, e, m, r);
+    if (!strcmp(e->key, "enabled"))
+        return value_bool(L, e, &r->enabled);
+    if (!strcmp(e->key, "precedence")) {
+        if (value_int(L, e, -1000, 1000, &v) != BF_OK)
+            return L->st;
+        r->precedence = (int)v;
+        return BF_OK;
+    }
+    if (!strcmp(e->key, "skip")) {
+        bool b;
+        if (value_bool(L, e, &b) != BF_OK)
+            return L->st;
+        if (b && r->use >= 0)
+            return entry_fail(L, e, "a rule either skips a station or uses another one, not both");
+        r->sets_route = b || r->use >= 0;
+        r->skip = b;
+        return BF_OK;
+    }
+    if (!strcmp(e->key, "use")) {
+        int nd = bf_model_find_node(m, e->value);
+        if (nd < 0 || m->nodes[nd].kind != BF_NODE_STATION) {
+            const char *best = node_suggestion(m, e->value);
+            return entry_fail(L, e, "'%s' is not a defined station%s%s%s", e->value,
+                              best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
+        }
+        if (r->skip)
+            return entry_fail(L, e, "a rule either skips a station or uses another one, not both");
+        r->use = nd;
+        r->sets_route = true;
+        return BF_OK;
+    }
+    if (!strcmp(e->key, "service")) {
+        const char *vv = skip_blank(e->value);
+        r->sets_service = true;
+        if (*vv == 'x') {
+            char why[200];
+            if (bf_parse_number(vv + 1, &r->service_scale, why, sizeof why) != BF_OK ||
+                r->service_scale < 0)
+                return entry_fail(L, e, "expected a factor such as x0.4 or a distribution such "
+                                  "as exp(mean=30s)");
+            return BF_OK;
+        }
+        bf_dist d = {0};
+        if (value_dist(L, e, &d) != BF_OK)
+            return L->st;
+        bf_dist_fini(&r->service);
+        r->service = d;
+        return BF_OK;
+    }
+    if (!strcmp(e->key, "inspect")) {
+        r->sets_inspect = true;
+        return value_share(L, e, &r->inspect);
+    }
+    if (!strcmp(e->key, "priority")) {
+        if (value_int(L, e, 0, BF_MAX_PRIORITY, &v) != BF_OK)
+            return L->st;
+        r->sets_priority = true;
+        r->priority = (int)v;
+        return BF_OK;
+    }
     return BF_OK;
 }
 
@@ -1313,6 +1519,8 @@ static bf_status apply_entry(loader *L, const entry *e, const section_info *si, 
         }
         return BF_OK;
     }
+    if (si->type == T_RULE)
+        return apply_rule_key(L, e, m, find_rule(m, si->name));
     if (si->type == T_INITIAL) {
         char node[128];
         const char *dot = strchr(e->key, '.');
@@ -1344,6 +1552,50 @@ static bf_status apply_entry(loader *L, const entry *e, const section_info *si, 
             return value_arrivals(L, e, c, ci);
         if (strcmp(e->key, "booked") == 0)
             return value_share(L, e, &c->booked);
+        if (strcmp(e->key, "outbound") == 0)
+            return value_share(L, e, &c->outbound);
+        if (strcmp(e->key, "cargo") == 0)
+            return value_share(L, e, &c->cargo);
+        if (strcmp(e->key, "violation") == 0) {
+            double r[BF_N_RISK];
+            if (value_levels(L, e, r, false) != BF_OK)
+                return L->st;
+            memcpy(c->violation, r, sizeof r);
+            return BF_OK;
+        }
+        if (strcmp(e->key, "violation_whitelisted") == 0) {
+            const char *fx = skip_blank(e->value);
+            double f;
+            char why[200];
+            if (*fx != 'x' || bf_parse_number(fx + 1, &f, why, sizeof why) != BF_OK || f < 0)
+                return entry_fail(L, e, "expected a factor such as x0.5 (white-listed entities "
+                                  "carry violations half as often)");
+            c->violation_whitelisted = f;
+            return BF_OK;
+        }
+        if (strcmp(e->key, "volume") == 0 || strcmp(e->key, "occupancy") == 0) {
+            bool volume = strcmp(e->key, "volume") == 0;
+            if (c->size_kind != BF_SIZE_NONE &&
+                c->size_kind != (volume ? BF_SIZE_VOLUME : BF_SIZE_OCCUPANCY))
+                return entry_fail(L, e, "a class has either a data volume or an occupancy, "
+                                  "not both");
+            char text[512];
+            if (volume && bf_units_expand_sizes(e->value, text, sizeof text) < 0)
+                return entry_fail(L, e, "value too long");
+            char why[256];
+            bf_dist d = {0};
+            bf_status st = bf_dist_parse(volume ? text : e->value, BF_DIST_PLAIN, &d, why,
+                                         sizeof why);
+            if (st == BF_ENOMEM)
+                return oom(L);
+            if (st != BF_OK)
+                return entry_fail(L, e, "%s%s", why,
+                                  volume ? " (data volumes take units: B, KB, MB, GB, TB)" : "");
+            bf_dist_fini(&c->size);
+            c->size = d;
+            c->size_kind = volume ? BF_SIZE_VOLUME : BF_SIZE_OCCUPANCY;
+            return BF_OK;
+        }
         if (strcmp(e->key, "slot") == 0) {
             if (value_duration(L, e, &c->slot) != BF_OK)
                 return L->st;
@@ -1420,6 +1672,33 @@ static bf_status apply_entry(loader *L, const entry *e, const section_info *si, 
     }
     if (strcmp(e->key, "schedule") == 0)
         return value_schedule(L, e, nd);
+    if (strcmp(e->key, "channels") == 0) {
+        if (find_entry(L, e->section, "servers") || find_entry(L, e->section, "schedule"))
+            return entry_fail(L, e, "channels is another name for servers; give one of "
+                              "channels, servers or schedule");
+        if (value_int(L, e, 1, 100000, &v) != BF_OK)
+            return L->st;
+        nd->servers = (uint32_t)v;
+        return BF_OK;
+    }
+    if (strcmp(e->key, "detection") == 0)
+        return value_share(L, e, &nd->detection);
+    if (strcmp(e->key, "bandwidth") == 0) {
+        char why[256];
+        if (bf_parse_bandwidth(e->value, &nd->bandwidth, why, sizeof why) != BF_OK)
+            return entry_fail(L, e, "%s", why);
+        return BF_OK;
+    }
+    if (strcmp(e->key, "per_occupant") == 0)
+        return value_duration(L, e, &nd->per_occupant);
+    if (strcmp(e->key, "cargo_factor") == 0) {
+        const char *vv = skip_blank(e->value);
+        char why[200];
+        if (*vv != 'x' || bf_parse_number(vv + 1, &nd->cargo_factor, why, sizeof why) != BF_OK ||
+            nd->cargo_factor < 0)
+            return entry_fail(L, e, "expected a factor such as x1.5 (cargo takes 50%% longer)");
+        return BF_OK;
+    }
     if (strcmp(e->key, "capacity") == 0) {
         if (value_int(L, e, 1, 100000000, &v) != BF_OK)
             return L->st;
@@ -1474,7 +1753,7 @@ static int key_pass(const entry *e)
     if (strcmp(e->section, "initial") == 0)
         return 2;
     return strcmp(e->key, "route") == 0 || strcmp(e->key, "inspect") == 0 ||
-           strcmp(e->key, "profile") == 0;
+           strcmp(e->key, "profile") == 0 || strncmp(e->section, "rule ", 5) == 0;
 }
 
 static bf_status build_model(loader *L, bf_model *m)
@@ -1499,6 +1778,31 @@ static bf_status build_model(loader *L, bf_model *m)
         }
         if (si[i].type == T_INITIAL)
             continue;
+        if (si[i].type == T_RULE) {
+            if (find_rule(m, si[i].name))
+                continue;
+            bf_rule *rr = bf_realloc(m->rules, (m->n_rules + 1) * sizeof *rr);
+            if (!rr) {
+                oom(L);
+                break;
+            }
+            m->rules = rr;
+            bf_rule *r = &rr[m->n_rules];
+            memset(r, 0, sizeof *r);
+            r->name = bf_strdup(si[i].name);
+            if (!r->name) {
+                oom(L);
+                break;
+            }
+            r->enabled = true;
+            r->cls = -1;
+            r->whitelisted = r->predeclared = r->risk = r->outbound = -1;
+            r->use = -1;
+            r->service_scale = 1.0;
+            r->line = e->section_line;
+            m->n_rules++;
+            continue;
+        }
         if (si[i].type == T_PROFILE) {
             bool known = false;
             for (size_t k = 0; k < L->n_profiles; k++)
@@ -1550,8 +1854,8 @@ static bf_status build_model(loader *L, bf_model *m)
             break;
         if (info.type == T_INITIAL)
             continue; /* an empty [initial]: the run starts empty */
-        static const char *const first_required[6] = {"horizon", "arrivals", "service",
-                                                      "time", "hourly", NULL};
+        static const char *const first_required[7] = {"horizon", "arrivals", "service",
+                                                      "time", "hourly", NULL, "at"};
         fail_at(L, L->name, L->headers[h].line, fake.section, first_required[info.type], NULL,
                 "missing key; [%s] needs %s (see docs/scenario-reference.md)", fake.section,
                 first_required[info.type]);
@@ -1570,6 +1874,11 @@ static bf_status build_model(loader *L, bf_model *m)
     if (L->st == BF_OK) {
         L->poisson = bf_calloc(m->n_classes ? m->n_classes : 1, sizeof *L->poisson);
         if (!L->poisson)
+            oom(L);
+    }
+    for (size_t i = 0; i < m->n_rules && L->st == BF_OK; i++) {
+        m->rules[i].at = bf_calloc(m->n_nodes ? m->n_nodes : 1, sizeof(bool));
+        if (!m->rules[i].at)
             oom(L);
     }
     /* Passes 2-4: keys, see key_pass. */
@@ -1591,11 +1900,14 @@ static bf_status build_model(loader *L, bf_model *m)
             first &= strcmp(L->e[j].section, L->e[i].section) != 0;
         if (!first)
             continue;
-        static const char *const required[6][2] = {
+        static const char *const required[7][2] = {
             {NULL, NULL},      {"arrivals", "route"}, {"service", NULL},
-            {"time", NULL},    {NULL, NULL},          {NULL, NULL}};
+            {"time", NULL},    {NULL, NULL},          {NULL, NULL}, {"at", NULL}};
         for (int k = 0; k < 2 && required[si[i].type][k]; k++) {
             const char *key = required[si[i].type][k];
+            /* A data channel's service time follows from its bandwidth. */
+            if (!strcmp(key, "service") && find_entry(L, L->e[i].section, "bandwidth"))
+                continue;
             if (!find_entry(L, L->e[i].section, key))
                 fail_at(L, L->e[i].origin, L->e[i].section_line, L->e[i].section, key, NULL,
                         "missing key; [%s] needs %s (see docs/scenario-reference.md)",
@@ -1626,6 +1938,26 @@ static bf_status build_model(loader *L, bf_model *m)
         if (bk && cl->booked > 0 && cl->arrival_kind == BF_ARR_BATCH)
             fail_at(L, bk->origin, bk->line, bk->section, bk->key, bk->value,
                     "booking applies to individual arrivals, not to batch(...) arrivals");
+    }
+    for (size_t i = 0; i < m->n_rules && L->st == BF_OK; i++) {
+        const bf_rule *r = &m->rules[i];
+        if (!(r->sets_route || r->sets_service || r->sets_inspect || r->sets_priority)) {
+            char sec[160];
+            snprintf(sec, sizeof sec, "rule %s", r->name);
+            fail_at(L, L->name, r->line, sec, NULL, NULL,
+                    "the rule has no effect; expected at least one of skip, use, service, "
+                    "inspect or priority");
+        }
+    }
+    if (L->st == BF_OK) {
+        bf_error rerr;
+        bf_error_clear(&rerr);
+        bf_status rs = bf_model_compile_rules(m, &rerr);
+        if (rs == BF_ENOMEM)
+            oom(L);
+        else if (rs != BF_OK)
+            fail_at(L, L->name, rerr.line, rerr.section, rerr.key[0] ? rerr.key : NULL, NULL,
+                    "%s", rerr.msg);
     }
     /* Statistics by hour of day are on by default when the day has a
      * shape (a demand profile or a staffing schedule). */

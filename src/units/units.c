@@ -565,3 +565,134 @@ int bf_format_duration(double seconds, char *buf, size_t len)
         pick = N - 1; /* below one second (or zero): seconds */
     return snprintf(buf, len, "%g%s", seconds / size[pick] + 0.0, names[pick]);
 }
+
+/* ------------------------------------------------------------------ */
+/* Data sizes and bandwidths (decimal units: 1 GB = 10^9 bytes)        */
+/* ------------------------------------------------------------------ */
+
+/* Bytes in one unit named p[0..n), or 0 if it is not a size unit. */
+static double size_unit(const char *p, size_t n)
+{
+    static const struct {
+        const char *name;
+        double bytes;
+    } units[] = {{"b", 1.0},    {"kb", 1e3},  {"mb", 1e6},  {"gb", 1e9},
+                 {"tb", 1e12},  {"pb", 1e15}, {"kib", 1024.0}, {"mib", 1048576.0},
+                 {"gib", 1073741824.0}, {"tib", 1099511627776.0}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (word_is(p, n, units[i].name))
+            return units[i].bytes;
+    return 0.0;
+}
+
+bf_status bf_parse_size(const char *s, double *out_bytes, char *why, size_t why_len)
+{
+    char q[QUOTE_MAX + 4];
+    clear_why(why, why_len);
+    const char *p = skip_blanks(s);
+    if (*p == '\0')
+        return fail(why, why_len, "empty value; expected a data size such as 2GB or 500MB");
+    double v;
+    const char *end;
+    scan_result r = scan_number(p, &v, &end, why, why_len);
+    if (r == SCAN_BAD)
+        return BF_EINVAL;
+    if (r == SCAN_NONE)
+        return fail(why, why_len, "expected a data size such as 2GB or 500MB, not '%s'",
+                    clip(p, strlen(p), q));
+    if (v < 0)
+        return fail(why, why_len, "negative sizes are not allowed");
+    end = skip_blanks(end);
+    size_t n = letter_run(end);
+    double unit = size_unit(end, n);
+    if (n == 0 || unit == 0.0)
+        return fail(why, why_len, "expected a data size with a unit (B, KB, MB, GB, TB), "
+                    "e.g. 2GB, not '%s'", clip(p, strlen(p), q));
+    *out_bytes = v * unit;
+    return expect_end(end + n, "the size", why, why_len);
+}
+
+bf_status bf_parse_bandwidth(const char *s, double *out_bits_per_s, char *why, size_t why_len)
+{
+    char q[QUOTE_MAX + 4];
+    static const char hint[] = "expected a bandwidth such as 10Gbit/s, 100Mbit/s or 1GB/s";
+    clear_why(why, why_len);
+    const char *p = skip_blanks(s);
+    double v;
+    const char *end;
+    scan_result r = scan_number(p, &v, &end, why, why_len);
+    if (r == SCAN_BAD)
+        return BF_EINVAL;
+    if (r == SCAN_NONE)
+        return fail(why, why_len, "%s, not '%s'", hint, clip(p, strlen(p), q));
+    if (!(v > 0))
+        return fail(why, why_len, "the bandwidth must be > 0");
+    end = skip_blanks(end);
+    size_t n = letter_run(end);
+    /* bit units: bit, kbit, Mbit, Gbit, Tbit (also bps forms); byte units
+     * as for sizes. */
+    static const struct {
+        const char *name;
+        double bits;
+    } bits[] = {{"bit", 1.0}, {"kbit", 1e3}, {"mbit", 1e6}, {"gbit", 1e9}, {"tbit", 1e12},
+                {"bps", 1.0}, {"kbps", 1e3}, {"mbps", 1e6}, {"gbps", 1e9}, {"tbps", 1e12}};
+    double unit = 0.0;
+    bool per_s_in_unit = false;
+    for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
+        if (word_is(end, n, bits[i].name)) {
+            unit = bits[i].bits;
+            per_s_in_unit = i >= 5;
+        }
+    if (unit == 0.0) {
+        double b = size_unit(end, n);
+        if (b > 0.0)
+            unit = 8.0 * b;
+    }
+    if (n == 0 || unit == 0.0)
+        return fail(why, why_len, "%s, not '%s'", hint, clip(p, strlen(p), q));
+    const char *rest = skip_blanks(end + n);
+    if (!per_s_in_unit) {
+        if (rest[0] != '/' || !(rest[1] == 's' || rest[1] == 'S'))
+            return fail(why, why_len, "%s: the unit needs '/s', not '%s'", hint,
+                        clip(p, strlen(p), q));
+        rest += 2;
+    }
+    *out_bits_per_s = v * unit;
+    return expect_end(rest, "the bandwidth", why, why_len);
+}
+
+int bf_units_expand_sizes(const char *in, char *out, size_t len)
+{
+    /* Copy in to out, replacing every number that is directly followed by
+     * a size unit ("2GB", "1.5 TB") by the number of bytes, so that the
+     * distribution parser, which knows durations and plain numbers, can
+     * read data volumes. */
+    size_t o = 0;
+    const char *p = in;
+    while (*p) {
+        bool at_token = p == in || !(is_letter(p[-1]) || is_digit(p[-1]) || p[-1] == '.');
+        double v;
+        const char *end;
+        if (at_token && (is_digit(*p) || *p == '.') &&
+            scan_number(p, &v, &end, NULL, 0) == SCAN_OK) {
+            const char *u = skip_blanks(end);
+            size_t n = letter_run(u);
+            double unit = size_unit(u, n);
+            if (n && unit > 0.0) {
+                int w = snprintf(out + o, o < len ? len - o : 0, "%.17g", v * unit);
+                if (w < 0)
+                    return -1;
+                o += (size_t)w;
+                p = u + n;
+                continue;
+            }
+        }
+        if (o + 1 < len)
+            out[o] = *p;
+        o++;
+        p++;
+    }
+    if (len)
+        out[o < len ? o : len - 1] = 0;
+    return o < len ? (int)o : -1;
+}
