@@ -288,6 +288,50 @@ static void table(FILE *f, const bf_model *m, const bf_catalog *cat, const bf_ru
         }
     }
 
+    if (bf_catalog_find(cat, "line", "second", "", "inspections") >= 0 ||
+        bf_catalog_find(cat, "line", "first", "", "inspections") >= 0) {
+        fprintf(f, "\nSecurity (violations per run window: found by inspections, or through undetected)\n");
+        fprintf(f, "  %-8s %18s %18s %18s %20s\n", "line", "inspections", "intercepted",
+                "missed", "found nothing");
+        for (int l = 1; l < BF_N_LINES; l++) {
+            const char *ln = bf_line_name((bf_line)l);
+            if (bf_catalog_find(cat, "line", ln, "", "inspections") < 0)
+                continue;
+            fprintf(f, "  %-8s ", ln);
+            v = get(cat, res, "line", ln, "", "inspections", &hw);
+            cell_num(f, v, hw, 18, "%.0f");
+            v = get(cat, res, "line", ln, "", "violations_intercepted", &hw);
+            cell_num(f, v, hw, 19, "%.3g");
+            v = get(cat, res, "line", ln, "", "violations_missed", &hw);
+            cell_num(f, v, hw, 19, "%.3g");
+            v = get(cat, res, "line", ln, "", "clean_inspection_share", &hw);
+            cell_pct(f, v, hw, 21);
+            fputc('\n', f);
+        }
+    }
+    bool any_size = false;
+    for (size_t c = 0; c < m->n_classes; c++)
+        any_size |= m->classes[c].size_kind != BF_SIZE_NONE;
+    if (any_size) {
+        fprintf(f, "\nVolumes\n");
+        for (size_t c = 0; c < m->n_classes; c++) {
+            const char *cn = m->classes[c].name;
+            if (m->classes[c].size_kind == BF_SIZE_VOLUME) {
+                v = get(cat, res, "class", cn, cn, "volume_per_day", &hw);
+                fprintf(f, "  %-14s ", cn);
+                cell_num(f, v, hw, 16, "%.4g");
+                fprintf(f, " GB per day delivered\n");
+            } else if (m->classes[c].size_kind == BF_SIZE_OCCUPANCY) {
+                v = get(cat, res, "class", cn, cn, "people_per_hour", &hw);
+                fprintf(f, "  %-14s ", cn);
+                cell_num(f, v, hw, 16, "%.4g");
+                fprintf(f, " people per hour on board (");
+                v = get(cat, res, "class", cn, cn, "throughput", &hw);
+                fprintf(f, "%.4g vehicles per hour)\n", v);
+            }
+        }
+    }
+
     bool any_delay = false;
     for (size_t n = 0; n < m->n_nodes; n++)
         any_delay |= m->nodes[n].kind == BF_NODE_DELAY;

@@ -177,6 +177,8 @@ static void enumerate(builder *b, const bf_model *m)
         add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_QUEUE_MAX, "queue_max", "entities", -1);
         add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_UTILIZATION, "utilization", "share", -1);
         add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_SERVERS, "servers", "servers", -1);
+        add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_BUSY_HOURS, "busy_hours_per_day",
+                "h", -1);
         if (nd->n_shifts)
             add_key(b, SK_STATION, (int)n, nd->name, -1, "", MT_STAFF_HOURS,
                     "staff_hours_per_day", "h", -1);

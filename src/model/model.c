@@ -415,21 +415,39 @@ void bf_route_fini(bf_route *r)
 
 bool bf_model_class_visits(const bf_model *m, size_t c, size_t n)
 {
+    /* The nodes class c can reach: those its route visits, closed under
+     * inspection (a node sends some entities to its inspect node) and
+     * under rules that send the class elsewhere ("use").  A fixpoint over
+     * at most n_nodes rounds; models are small. */
     const bf_route *r = &m->classes[c].route;
-    for (size_t i = 0; i < r->n_ops; i++) {
-        if (r->ops[i].op != BF_OP_VISIT)
-            continue;
-        size_t v = r->ops[i].arg;
-        if (v == n)
-            return true;
-        size_t w = v;
-        for (size_t steps = 0; steps < m->n_nodes && m->nodes[w].inspect_node >= 0; steps++) {
-            w = (size_t)m->nodes[w].inspect_node;
-            if (w == n)
-                return true;
+    bool stack[64];
+    bool *seen = m->n_nodes <= 64 ? stack : bf_calloc(m->n_nodes, sizeof *seen);
+    if (!seen)
+        return true; /* out of memory: answer the safe way */
+    memset(seen, 0, m->n_nodes * sizeof *seen);
+    for (size_t i = 0; i < r->n_ops; i++)
+        if (r->ops[i].op == BF_OP_VISIT)
+            seen[r->ops[i].arg] = true;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (size_t v = 0; v < m->n_nodes; v++) {
+            if (!seen[v])
+                continue;
+            int32_t w = m->nodes[v].inspect_node;
+            if (w >= 0 && !seen[w])
+                seen[w] = changed = true;
+            for (size_t k = 0; k < m->n_rules; k++) {
+                const bf_rule *rule = &m->rules[k];
+                if (rule->enabled && rule->use >= 0 && rule->at && rule->at[v] &&
+                    (rule->cls < 0 || (size_t)rule->cls == c) && !seen[rule->use])
+                    seen[rule->use] = changed = true;
+            }
         }
     }
-    return false;
+    bool result = seen[n];
+    if (seen != stack)
+        bf_free(seen);
+    return result;
 }
 
 static bool rule_matches(const bf_rule *r, size_t c, int k)

@@ -243,7 +243,7 @@ static void end_passage(bf_sim *s, ent *e, bf_time now)
     int gl = L->g_line_clear[e->line];
     observe(s, gl, x);
     int g = L->g_line_cls[(size_t)e->line * C + e->cls];
-    if (g != gl) /* shared when one class only uses the line */
+    if (g != gl && g >= 0) /* shared when one class only uses the line */
         observe(s, g, x);
     s->line_passages[e->line]++;
     s->line_cls_passages[(size_t)e->line * C + e->cls]++;
@@ -318,7 +318,7 @@ static void start_service(bf_sim *s, uint32_t ei, uint32_t n, bf_time now)
     int gn = L->g_node[n];
     observe(s, gn, w);
     int g = L->g_node_cls[(size_t)n * C + e->cls];
-    if (g != gn) /* shared when one class only visits the station */
+    if (g != gn && g >= 0) /* shared when one class only visits the station */
         observe(s, g, w);
     bf_line line = s->m->nodes[n].line;
     if (line != BF_LINE_NONE)
@@ -1072,6 +1072,7 @@ static double key_value(const bf_sim *s, const key_ref *k, double span_h, bf_tim
             return m->nodes[k->scope].n_shifts ? bf_timeavg_mean(&ns->staff, end)
                                                : m->nodes[k->scope].servers;
         case MT_STAFF_HOURS: return bf_timeavg_mean(&ns->staff, end) * 24.0;
+        case MT_BUSY_HOURS: return bf_timeavg_mean(&ns->nbusy, end) * 24.0;
         case MT_BLOCKED: return (double)ns->blocked;
         case MT_RENEGED: return (double)ns->reneged;
         case MT_INSPECTIONS: return (double)ns->inspections;

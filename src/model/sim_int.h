@@ -34,6 +34,7 @@ typedef enum metric_id {
     MT_BLOCK_P,      /* blocked / arrivals at the station */
     MT_ABANDON_P,    /* reneged / arrivals at the station */
     MT_STAFF_HOURS,  /* server-hours on duty per day */
+    MT_BUSY_HOURS,   /* server-hours spent serving per day */
     MT_H_THROUGHPUT, /* services started per hour, in one hour of the day */
     MT_H_ARRIVALS,   /* arrivals per hour, in one hour of the day */
     MT_INSPECTIONS,  /* services at stations that detect violations */

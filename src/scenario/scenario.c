@@ -54,6 +54,7 @@ typedef struct loader {
     struct header {
         char *name; /* text between the brackets, trimmed */
         int line;
+        const char *origin; /* file it is in (borrowed) */
     } *headers;
     size_t n_headers, cap_headers;
     struct profile {
@@ -65,6 +66,13 @@ typedef struct loader {
     size_t n_profiles;
     bool *poisson; /* per class: arrivals given as poisson(...) */
     char *dir;     /* directory of the scenario file, for relative paths */
+    /* Base scenarios read through [simulation] base = FILE: their paths
+     * (the origins of their entries) and texts, freed with the loader. */
+    struct base {
+        char *path;
+        char *text;
+    } *bases;
+    size_t n_bases;
 } loader;
 
 /* inih keeps at most this many characters of a section name (its
@@ -134,7 +142,7 @@ static bf_status note_header(loader *L, const char *name, size_t len)
         return oom(L);
     memcpy(copy, name, len);
     copy[len] = 0;
-    L->headers[L->n_headers++] = (struct header){copy, L->line};
+    L->headers[L->n_headers++] = (struct header){copy, L->line, L->name};
     return BF_OK;
 }
 
@@ -441,7 +449,7 @@ typedef struct section_info {
     const char *name;   /* after the type word, "" for simulation */
 } section_info;
 
-static const char *const sim_keys[] = {"title", "horizon", "warmup", "replications", "seed",
+static const char *const sim_keys[] = {"base", "title", "horizon", "warmup", "replications", "seed",
                                        "sample_every", "start", "start_day", "by_hour",
                                        "description", NULL};
 static const char *const class_keys[] = {"arrivals", "profile", "whitelisted", "predeclared",
@@ -1846,7 +1854,7 @@ static bf_status build_model(loader *L, bf_model *m)
         if (used)
             continue;
         entry fake = {.section = L->headers[h].name, .key = (char *)"", .value = (char *)"",
-                      .origin = L->name, .line = L->headers[h].line,
+                      .origin = L->headers[h].origin, .line = L->headers[h].line,
                       .section_line = L->headers[h].line};
         section_info info;
         char name[128];
@@ -1856,7 +1864,8 @@ static bf_status build_model(loader *L, bf_model *m)
             continue; /* an empty [initial]: the run starts empty */
         static const char *const first_required[7] = {"horizon", "arrivals", "service",
                                                       "time", "hourly", NULL, "at"};
-        fail_at(L, L->name, L->headers[h].line, fake.section, first_required[info.type], NULL,
+        fail_at(L, L->headers[h].origin, L->headers[h].line, fake.section,
+                first_required[info.type], NULL,
                 "missing key; [%s] needs %s (see docs/scenario-reference.md)", fake.section,
                 first_required[info.type]);
     }
@@ -1990,6 +1999,11 @@ static void loader_fini(loader *L)
     bf_free(L->profiles);
     bf_free(L->poisson);
     bf_free(L->dir);
+    for (size_t i = 0; i < L->n_bases; i++) {
+        bf_free(L->bases[i].path);
+        bf_free(L->bases[i].text);
+    }
+    bf_free(L->bases);
 }
 
 static char *base_name(const char *path)
@@ -2005,6 +2019,170 @@ static char *base_name(const char *path)
         s[n] = 0;
     }
     return s;
+}
+
+static bf_status read_file(const char *path, char **out, size_t *out_len, bf_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        bf_error_at(err, path, 0, NULL, NULL, NULL);
+        return bf_error_set(err, BF_EIO, "cannot open the scenario file: %s", strerror(errno));
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    bf_status st = BF_OK;
+    for (;;) {
+        if (len == cap) {
+            if (cap >= MAX_FILE_BYTES) {
+                bf_error_at(err, path, 0, NULL, NULL, NULL);
+                st = bf_error_set(err, BF_EINVAL, "the file is larger than %u MB; a scenario "
+                                  "file is a short text file", MAX_FILE_BYTES >> 20);
+                break;
+            }
+            cap = cap ? 2 * cap : 65536;
+            char *nb = bf_realloc(buf, cap + 1);
+            if (!nb) {
+                st = bf_error_set(err, BF_ENOMEM, "out of memory reading %s", path);
+                break;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                bf_error_at(err, path, 0, NULL, NULL, NULL);
+                st = bf_error_set(err, BF_EIO, "cannot read the scenario file: %s",
+                                  strerror(errno ? errno : EIO));
+            }
+            break;
+        }
+    }
+    fclose(f);
+    if (st != BF_OK) {
+        bf_free(buf);
+        return st;
+    }
+    if (!buf) {
+        buf = bf_malloc(1);
+        if (!buf)
+            return bf_error_set(err, BF_ENOMEM, "out of memory reading %s", path);
+    }
+    buf[len] = 0;
+    *out = buf;
+    *out_len = len;
+    return BF_OK;
+}
+
+/* [simulation] base = OTHER.ini: the entries of OTHER come first and this
+ * file's keys replace or add to them, so a policy variant is a short file
+ * of differences.  Bases may have bases, up to a depth of 4. */
+static bf_status merge_base(loader *L, loader *root, int depth)
+{
+    entry *be = find_entry(L, "simulation", "base");
+    if (!be)
+        return BF_OK;
+    if (depth >= 4)
+        return fail_at(root, be->origin, be->line, be->section, be->key, be->value,
+                       "base scenarios nested more than 4 deep (is there a cycle?)");
+    char path[2048];
+    const char *slash = strrchr(L->name, '/');
+    if (be->value[0] == '/' || !slash)
+        snprintf(path, sizeof path, "%s", be->value);
+    else
+        snprintf(path, sizeof path, "%.*s/%s", (int)(slash - L->name), L->name, be->value);
+    struct base *nb = bf_realloc(root->bases, (root->n_bases + 1) * sizeof *nb);
+    if (!nb)
+        return oom(root);
+    root->bases = nb;
+    struct base *b = &nb[root->n_bases];
+    b->path = bf_strdup(path);
+    b->text = NULL;
+    if (!b->path)
+        return oom(root);
+    root->n_bases++;
+    size_t blen = 0;
+    bf_error ferr;
+    bf_error_clear(&ferr);
+    bf_status st = read_file(path, &b->text, &blen, &ferr);
+    if (st != BF_OK)
+        return fail_at(root, be->origin, be->line, be->section, be->key, be->value,
+                       "cannot read the base scenario %s: %s", path, ferr.msg);
+    loader B = {.name = b->path, .text = b->text, .len = blen, .err = root->err,
+                .last_entry = -1};
+    int rc = ini_parse_stream(reader, &B, handler, &B);
+    if (B.st == BF_OK && rc > 0)
+        fail_at(&B, B.name, rc, NULL, NULL, NULL,
+                "cannot read this line; expected [section], key = value, or a comment "
+                "starting with ; or #");
+    if (B.st == BF_OK && rc < 0)
+        oom(&B);
+    if (B.st == BF_OK)
+        merge_base(&B, root, depth + 1);
+    if (B.st == BF_OK && root->st != BF_OK)
+        B.st = root->st;
+    if (B.st != BF_OK) {
+        root->st = B.st;
+        loader_fini(&B);
+        return root->st;
+    }
+    /* Base entries first, then this file's: same section and key replace. */
+    for (size_t i = 0; i < L->n && B.st == BF_OK; i++) {
+        entry *e = &L->e[i];
+        if (e == be)
+            continue;
+        entry *t = find_entry(&B, e->section, e->key);
+        if (t) {
+            bf_free(t->value);
+            t->value = e->value;
+            e->value = NULL;
+            t->origin = e->origin;
+            t->line = e->line;
+            t->section_line = e->section_line;
+        } else if (add_entry(&B, e->section, e->key, e->value, e->origin, e->line) == BF_OK) {
+            B.e[B.n - 1].section_line = e->section_line;
+        }
+    }
+    for (size_t h = 0; h < L->n_headers && B.st == BF_OK; h++) {
+        bool have = false;
+        for (size_t k = 0; k < B.n_headers; k++)
+            have |= strcmp(B.headers[k].name, L->headers[h].name) == 0;
+        if (have)
+            continue;
+        struct header *hh = bf_realloc(B.headers, (B.n_headers + 1) * sizeof *hh);
+        if (!hh) {
+            oom(&B);
+            break;
+        }
+        B.headers = hh;
+        hh[B.n_headers++] = L->headers[h];
+        L->headers[h].name = NULL;
+    }
+    if (B.st != BF_OK) {
+        root->st = B.st;
+        loader_fini(&B);
+        return root->st;
+    }
+    /* L takes B's entries and headers; B keeps L's old ones to free. */
+    entry *te = L->e;
+    size_t tn = L->n, tc = L->cap;
+    L->e = B.e;
+    L->n = B.n;
+    L->cap = B.cap;
+    B.e = te;
+    B.n = tn;
+    B.cap = tc;
+    struct header *th = L->headers;
+    size_t thn = L->n_headers, thc = L->cap_headers;
+    L->headers = B.headers;
+    L->n_headers = B.n_headers;
+    L->cap_headers = B.cap_headers;
+    B.headers = th;
+    B.n_headers = thn;
+    B.cap_headers = thc;
+    loader_fini(&B);
+    L->last_entry = -1;
+    return BF_OK;
 }
 
 bf_status bf_scenario_parse(const char *text, size_t len, const char *name,
@@ -2044,6 +2222,26 @@ bf_status bf_scenario_parse(const char *text, size_t len, const char *name,
                 "the scenario is empty; expected a [simulation] section and at least one "
                 "[class NAME] and [station NAME] (see scenarios/hetao-baseline.ini)");
         goto fail;
+    }
+    if (merge_base(&L, &L, 0) != BF_OK)
+        goto fail;
+    if (L.n_bases) {
+        /* The stored scenario text covers the bases too, so the scenario
+         * hash changes when a base changes. */
+        size_t total = len + 1;
+        for (size_t i = 0; i < L.n_bases; i++)
+            total += strlen(L.bases[i].path) + strlen(L.bases[i].text) + 64;
+        char *t = bf_malloc(total);
+        if (!t) {
+            oom(&L);
+            goto fail;
+        }
+        size_t o = (size_t)snprintf(t, total, "%s", sc->text);
+        for (size_t i = 0; i < L.n_bases; i++)
+            o += (size_t)snprintf(t + o, total - o, "\n; ===== base scenario: %s =====\n%s",
+                                  L.bases[i].path, L.bases[i].text);
+        bf_free(sc->text);
+        sc->text = t;
     }
     size_t olen = 1;
     for (size_t i = 0; i < n_sets; i++) {
@@ -2140,44 +2338,11 @@ bf_status bf_scenario_load(const char *path, const char *const *sets, size_t n_s
                            bf_scenario **out, bf_error *err)
 {
     bf_error_clear(err);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        bf_error_at(err, path, 0, NULL, NULL, NULL);
-        return bf_error_set(err, BF_EIO, "cannot open the scenario file: %s", strerror(errno));
-    }
     char *buf = NULL;
-    size_t len = 0, cap = 0;
-    bf_status st = BF_OK;
-    for (;;) {
-        if (len == cap) {
-            if (cap >= MAX_FILE_BYTES) {
-                bf_error_at(err, path, 0, NULL, NULL, NULL);
-                st = bf_error_set(err, BF_EINVAL, "the file is larger than %u MB; a scenario "
-                                  "file is a short text file", MAX_FILE_BYTES >> 20);
-                break;
-            }
-            cap = cap ? 2 * cap : 65536;
-            char *nb = bf_realloc(buf, cap);
-            if (!nb) {
-                st = bf_error_set(err, BF_ENOMEM, "out of memory reading %s", path);
-                break;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                bf_error_at(err, path, 0, NULL, NULL, NULL);
-                st = bf_error_set(err, BF_EIO, "cannot read the scenario file: %s",
-                                  strerror(errno ? errno : EIO));
-            }
-            break;
-        }
-    }
-    fclose(f);
+    size_t len = 0;
+    bf_status st = read_file(path, &buf, &len, err);
     if (st == BF_OK)
-        st = bf_scenario_parse(buf ? buf : "", len, path, sets, n_sets, out, err);
+        st = bf_scenario_parse(buf, len, path, sets, n_sets, out, err);
     bf_free(buf);
     return st;
 }
