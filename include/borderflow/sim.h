@@ -106,6 +106,10 @@ bool bf_sim_step(bf_sim *s);
  * event set could not grow, or the sink's error. */
 bf_status bf_sim_run_until(bf_sim *s, bf_time t);
 
+/* While *flag is non-zero, bf_sim_run_until returns BF_ECANCELED within a
+ * few thousand events.  flag is borrowed; NULL switches it off. */
+void bf_sim_set_cancel(bf_sim *s, volatile int *flag);
+
 /* Runs to the horizon and computes the values. */
 bf_status bf_sim_finish(bf_sim *s);
 

@@ -674,6 +674,11 @@ bf_status bf_model_validate(const bf_model *m, bf_error *err)
     if (m->n_nodes == 0)
         return bf_error_set(err, BF_EINVAL, "the scenario defines no station or delay; "
                             "expected at least one [station NAME] or [delay NAME] section");
+    if (m->sample_every > 0 && m->horizon / m->sample_every > 1e7) {
+        bf_error_at(err, NULL, -1, "simulation", "sample_every", NULL);
+        return bf_error_set(err, BF_EINVAL, "the horizon holds more than 10 million sampling "
+                            "intervals; choose a longer sample_every");
+    }
     if (!(m->horizon > m->warmup)) {
         bf_error_at(err, NULL, -1, "simulation", "warmup", NULL);
         return bf_error_set(err, BF_EINVAL, "the warm-up must be shorter than the horizon");
@@ -707,6 +712,18 @@ bf_status bf_model_validate(const bf_model *m, bf_error *err)
             bf_error_at(err, NULL, -1, sec, "arrivals", NULL);
             return bf_error_set(err, BF_EINVAL, "class '%s' has no arrivals; expected e.g. "
                                 "arrivals = poisson(rate=120/h)", cl->name);
+        }
+        /* Beyond a million arrivals a second the gaps fall below what the
+         * clock can resolve late in a long run, and time would stop. */
+        double peak = cl->rate;
+        if (cl->arrival_kind == BF_ARR_PROFILE)
+            for (int h = 0; h < BF_HOURS_PER_WEEK; h++)
+                if (cl->rate * cl->profile[h] > peak)
+                    peak = cl->rate * cl->profile[h];
+        if (peak > 1e6) {
+            bf_error_at(err, NULL, -1, sec, "arrivals", NULL);
+            return bf_error_set(err, BF_EINVAL, "class '%s' arrives at up to %.3g per second; "
+                                "at most 1000000 per second is supported", cl->name, peak);
         }
     }
     return BF_OK;

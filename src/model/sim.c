@@ -141,6 +141,7 @@ struct bf_sim {
 
     bool finished;
     double *values;
+    volatile int *cancel; /* checked every few thousand events, or NULL */
 };
 
 static inline int hour_of_day(const bf_sim *s, bf_time t)
@@ -980,8 +981,17 @@ bf_status bf_sim_run_until(bf_sim *s, bf_time t)
     if (t > s->m->horizon)
         t = s->m->horizon;
     bf_engine *e = s->eng;
-    while (s->st == BF_OK && bf_engine_next_time(e) <= t)
+    uint32_t tick = 0;
+    while (s->st == BF_OK && bf_engine_next_time(e) <= t) {
         bf_engine_step(e);
+        /* A cheap counter, so that a cancel request stops even a run whose
+         * clock hardly moves (a huge arrival rate). */
+        if (++tick == 4096) {
+            tick = 0;
+            if (s->cancel && *s->cancel)
+                return BF_ECANCELED;
+        }
+    }
     if (s->st == BF_OK && bf_engine_now(e) < t)
         bf_engine_run_until(e, t); /* no events left before t: move the clock */
     return s->st;
@@ -1150,6 +1160,11 @@ bf_status bf_sim_finish(bf_sim *s)
         s->values[i] = key_value(s, &s->L->refs[i], span_h, end);
     s->finished = true;
     return BF_OK;
+}
+
+void bf_sim_set_cancel(bf_sim *s, volatile int *flag)
+{
+    s->cancel = flag;
 }
 
 bf_time bf_sim_now(const bf_sim *s)

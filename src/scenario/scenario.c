@@ -150,7 +150,9 @@ static bf_status note_header(loader *L, const char *name, size_t len)
  * or tab ';') that inih has cut off the value. */
 static bool line_has_inline_comment(const loader *L)
 {
-    for (const char *p = L->line_start; *p && *p != '\n'; p++)
+    /* Bounded by the text's length: text from memory need not end in NUL. */
+    const char *end = L->text + L->len;
+    for (const char *p = L->line_start; p < end && *p && *p != '\n'; p++)
         if (*p == ';' && p > L->line_start && (p[-1] == ' ' || p[-1] == '\t'))
             return true;
     return false;
@@ -1052,6 +1054,8 @@ static bf_status value_batch(loader *L, const entry *e, const char *args, bf_cla
         return entry_fail(L, e, "batch offset: %s", why);
     if (!(fill > 0))
         return entry_fail(L, e, "batch fill must be > 0");
+    if (every < 1e-3)
+        return entry_fail(L, e, "batch every must be at least 1ms");
     c->arrival_kind = BF_ARR_BATCH;
     c->batch_every = every;
     c->batch_size = (uint32_t)size;
@@ -1485,6 +1489,11 @@ static bf_status apply_entry(loader *L, const entry *e, const section_info *si, 
         } else if (strcmp(e->key, "sample_every") == 0) {
             if (value_duration(L, e, &m->sample_every) != BF_OK)
                 return L->st;
+            /* A floor well above the clock's resolution (a shorter interval
+             * would never let time advance) and a bound on the samples. */
+            if (m->sample_every > 0 && m->sample_every < 1.0)
+                return entry_fail(L, e, "sampling more often than once a second is not "
+                                  "supported; use 0s to switch time series off");
         } else if (strcmp(e->key, "start") == 0) {
             if (!parse_clock(e->value, false, &m->start_clock))
                 return entry_fail(L, e, "expected the time of day the run starts, HH:MM from "
