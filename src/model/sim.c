@@ -623,7 +623,10 @@ static void turn_up(bf_sim *s, uint32_t c, const int8_t *attrs)
         double z = sqrt(-2.0 * log(bf_rng_uniform_pos(&cs->book_rng))) *
                    cos(6.283185307179586 * bf_rng_uniform(&cs->book_rng));
         if (u < cl->booked) {
-            double slot_start = ceil(now / cl->slot) * cl->slot;
+            /* Slots are aligned to the clock (a 15-minute slot starts at
+             * :00, :15, ...), not to the start of the run. */
+            double clock = s->m->start_clock + now;
+            double slot_start = ceil(clock / cl->slot) * cl->slot - s->m->start_clock;
             double at = slot_start + cl->punctuality * z;
             if (at < now)
                 at = now;
@@ -931,6 +934,8 @@ bf_sim *bf_sim_create(const bf_model *m, const bf_catalog *cat, uint64_t seed, u
             e->t_sys = 0.0;
             e->pc = pc + 1;
             s->classes[in->cls].arrivals++;
+            if (m->by_hour)
+                s->classes[in->cls].arrivals_hour[hour_of_day(s, 0.0)]++;
             s->arrivals++;
             s->in_system++;
             bf_timeavg_set(&s->in_sys, 0.0, (double)s->in_system);

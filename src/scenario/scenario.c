@@ -782,6 +782,9 @@ static bf_status value_schedule(loader *L, const entry *e, bf_node *nd)
             return entry_fail(L, e, "shift %d: times must be HH:MM from 00:00 to 24:00", n + 1);
         if (bf_parse_int(sp + 1, 0, 100000, &c, why, sizeof why) != BF_OK)
             return entry_fail(L, e, "shift %d servers: %s", n + 1, why);
+        if (end[n] == start[n])
+            return entry_fail(L, e, "shift %d is empty (it starts and ends at the same time)",
+                              n + 1);
         if (!(end[n] > start[n]))
             return entry_fail(L, e, "shift %d ends before it starts", n + 1);
         servers[n] = (uint32_t)c;
@@ -867,7 +870,8 @@ static bf_status read_trace(loader *L, const entry *e, const char *file, bf_clas
     char *line = NULL;
     size_t lcap = 0;
     long lineno = 0;
-    bool any_attr = false;
+    bool any_attr = false, seen_data = false;
+    int col[4] = {0, 1, 2, 3}; /* column of time, whitelisted, predeclared, risk */
     bf_status st = BF_OK;
     double last = -1;
     ssize_t got;
@@ -879,12 +883,12 @@ static bf_status read_trace(loader *L, const entry *e, const char *file, bf_clas
         }
         line[strcspn(line, "\r\n")] = 0;
         const char *t = skip_blank(line);
-        if (!*t || *t == '#' || (lineno == 1 && ((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z'))))
+        if (!*t || *t == '#')
             continue;
-        char *fields[4] = {NULL, NULL, NULL, NULL};
+        char *fields[8] = {NULL};
         int nf = 0;
         char *q = line;
-        while (nf < 4) {
+        while (nf < 8) {
             fields[nf++] = q;
             char *comma = strchr(q, ',');
             if (!comma)
@@ -892,6 +896,42 @@ static bf_status read_trace(loader *L, const entry *e, const char *file, bf_clas
             *comma = 0;
             q = comma + 1;
         }
+        /* A header: the first line that is not a comment, if it starts
+         * with a letter.  Its names say which column holds what. */
+        if (!seen_data && ((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z'))) {
+            static const char *const names[4] = {"time", "whitelisted", "predeclared", "risk"};
+            seen_data = true;
+            for (int k = 0; k < 4; k++)
+                col[k] = -1;
+            for (int i = 0; i < nf && st == BF_OK; i++) {
+                char *nm = (char *)skip_blank(fields[i]);
+                size_t nl = strlen(nm);
+                while (nl && (nm[nl - 1] == ' ' || nm[nl - 1] == '\t'))
+                    nm[--nl] = 0;
+                int which = -1;
+                for (int k = 0; k < 4; k++)
+                    if (strcmp(nm, names[k]) == 0)
+                        which = k;
+                if (which < 0)
+                    st = entry_fail(L, e, "%s:%ld: unknown column '%.30s'; expected time, "
+                                    "whitelisted, predeclared, risk", path, lineno, nm);
+                else
+                    col[which] = i;
+            }
+            if (st == BF_OK && col[0] < 0)
+                st = entry_fail(L, e, "%s:%ld: the header has no 'time' column", path, lineno);
+            if (st != BF_OK)
+                break;
+            continue;
+        }
+        seen_data = true;
+        /* Reorder to time, whitelisted, predeclared, risk. */
+        char *ordered[4];
+        for (int k = 0; k < 4; k++)
+            ordered[k] = col[k] >= 0 && col[k] < nf ? fields[col[k]] : (char *)"";
+        for (int k = 0; k < 4; k++)
+            fields[k] = ordered[k];
+        nf = 4;
         double v;
         char why[200];
         if (bf_parse_number(fields[0], &v, why, sizeof why) != BF_OK &&
@@ -924,7 +964,10 @@ static bf_status read_trace(loader *L, const entry *e, const char *file, bf_clas
         }
         times[n] = v;
         for (int k = 0; k < 3; k++) {
-            const char *fv = k + 1 < nf ? skip_blank(fields[k + 1]) : "";
+            char *fv = k + 1 < nf ? (char *)skip_blank(fields[k + 1]) : (char *)"";
+            size_t fl = strlen(fv);
+            while (fl && (fv[fl - 1] == ' ' || fv[fl - 1] == '\t'))
+                fv[--fl] = 0;
             int8_t a = -1;
             if (*fv) {
                 if (k < 2 && (!strcmp(fv, "0") || !strcmp(fv, "1")))
@@ -1019,6 +1062,11 @@ static const char *unknown_arg(const char *args, const char *const *allowed)
         bool ok = false;
         for (size_t i = 0; allowed[i]; i++)
             ok |= strlen(allowed[i]) == kl && strncmp(allowed[i], p, kl) == 0;
+        /* The same parameter twice is as wrong as an unknown one. */
+        for (const char *q = args; ok && q < p; q++)
+            if ((q == args || q[-1] == ',' || q[-1] == ' ') && strncmp(q, p, kl) == 0 &&
+                (q[kl] == '=' || q[kl] == ' '))
+                ok = false;
         if (!ok) {
             snprintf(bad, sizeof bad, "%.*s", (int)kl, p);
             return bad;
@@ -1034,15 +1082,17 @@ static bf_status value_batch(loader *L, const entry *e, const char *args, bf_cla
     static const char *const allowed[] = {"every", "size", "fill", "offset", NULL};
     const char *bad = unknown_arg(args, allowed);
     if (bad)
-        return entry_fail(L, e, "unknown batch parameter '%s'; expected every, size, fill, offset",
-                          bad);
+        return entry_fail(L, e, "unknown or repeated batch parameter '%s'; expected each of "
+                          "every, size, fill, offset at most once", bad);
     char buf[64], why[200];
     double every, offset = 0, fill = 1;
     long long size;
     if (!arg_of(args, "every", buf, sizeof buf))
         return entry_fail(L, e, "batch(...) needs every=DURATION, e.g. batch(every=15min, size=40)");
-    if (bf_parse_duration(buf, &every, why, sizeof why) != BF_OK || !(every > 0))
-        return entry_fail(L, e, "batch every: %s", every > 0 ? why : "must be > 0");
+    if (bf_parse_duration(buf, &every, why, sizeof why) != BF_OK)
+        return entry_fail(L, e, "batch every: %s", why);
+    if (!(every > 0))
+        return entry_fail(L, e, "batch every: must be > 0");
     if (!arg_of(args, "size", buf, sizeof buf))
         return entry_fail(L, e, "batch(...) needs size=N, the seats per group");
     if (bf_parse_int(buf, 1, 100000, &size, why, sizeof why) != BF_OK)
@@ -1502,8 +1552,14 @@ static bf_status apply_entry(loader *L, const entry *e, const section_info *si, 
             static const char *const days[] = {"monday", "tuesday", "wednesday", "thursday",
                                                "friday", "saturday", "sunday"};
             int d = -1;
+            char low[16];
+            size_t k = 0;
+            for (; e->value[k] && k + 1 < sizeof low; k++)
+                low[k] = (char)(e->value[k] >= 'A' && e->value[k] <= 'Z' ? e->value[k] + 32
+                                                                        : e->value[k]);
+            low[k] = 0;
             for (int i = 0; i < 7; i++)
-                if (strcmp(e->value, days[i]) == 0)
+                if (strcmp(low, days[i]) == 0)
                     d = i;
             if (d < 0) {
                 const char *best = bf_closest(e->value, days, 7);
@@ -1555,6 +1611,15 @@ static bf_status apply_entry(loader *L, const entry *e, const section_info *si, 
         if (!on_route)
             return entry_fail(L, e, "'%s' is reached by '%s' only through inspection; place "
                               "initial entities at a node of the class's route", node, dot + 1);
+        if (m->nodes[n].kind == BF_NODE_STATION && m->nodes[n].capacity) {
+            long long placed = v;
+            for (size_t i = 0; i < m->n_initial; i++)
+                if (m->initial[i].node == (uint32_t)n)
+                    placed += m->initial[i].count;
+            if (placed > (long long)m->nodes[n].capacity)
+                return entry_fail(L, e, "%lld entities at '%s' exceed its capacity %u",
+                                  placed, node, m->nodes[n].capacity);
+        }
         bf_initial *in = bf_realloc(m->initial, (m->n_initial + 1) * sizeof *in);
         if (!in)
             return oom(L);
