@@ -857,6 +857,21 @@ bf_status bf_model_describe(const bf_model *m, char **text)
                   cl->whitelisted * 100.0, cl->predeclared * 100.0);
         sb_printf(&b, "    risk         low %.4g%%, medium %.4g%%, high %.4g%%\n",
                   cl->risk[0] * 100.0, cl->risk[1] * 100.0, cl->risk[2] * 100.0);
+        if (cl->outbound > 0)
+            sb_printf(&b, "    outbound     %.4g%%\n", cl->outbound * 100.0);
+        if (cl->violation[0] > 0 || cl->violation[1] > 0 || cl->violation[2] > 0)
+            sb_printf(&b, "    violation    low %.4g%%, medium %.4g%%, high %.4g%% (x%.4g if "
+                          "white-listed)\n",
+                      cl->violation[0] * 100, cl->violation[1] * 100, cl->violation[2] * 100,
+                      cl->violation_whitelisted);
+        if (cl->size_kind == BF_SIZE_VOLUME)
+            sb_printf(&b, "    volume       %s bytes (mean %.4g GB)\n", cl->size.text,
+                      bf_dist_mean(&cl->size) / 1e9);
+        if (cl->size_kind == BF_SIZE_OCCUPANCY)
+            sb_printf(&b, "    occupancy    %s people (mean %.4g)\n", cl->size.text,
+                      bf_dist_mean(&cl->size));
+        if (cl->cargo > 0)
+            sb_printf(&b, "    cargo        %.4g%%\n", cl->cargo * 100.0);
         sb_printf(&b, "    priority     %d\n", cl->priority);
         sb_printf(&b, "    route        %s\n", cl->route.text ? cl->route.text : "(none)");
         describe_route(&b, m, &cl->route);
@@ -943,6 +958,17 @@ bf_status bf_model_describe(const bf_model *m, char **text)
         if (n->capacity)
             sb_printf(&b, "    capacity     %u (arrivals finding it full are turned away)\n",
                       n->capacity);
+        if (n->detection > 0)
+            sb_printf(&b, "    detection    %.4g%% of violations found per inspection\n",
+                      n->detection * 100);
+        if (n->bandwidth > 0)
+            sb_printf(&b, "    bandwidth    %.4g Gbit/s per channel (transfer time = volume / "
+                          "bandwidth, added to service)\n", n->bandwidth / 1e9);
+        if (n->per_occupant > 0)
+            sb_printf(&b, "    per occupant +%.4gs of service per person on board\n",
+                      n->per_occupant);
+        if (n->cargo_factor != 1.0)
+            sb_printf(&b, "    cargo        service x%.4g when carrying cargo\n", n->cargo_factor);
         if (n->patience.type)
             sb_printf(&b, "    patience     %s (mean %.6gs), then the entity leaves\n",
                       n->patience.text, bf_dist_mean(&n->patience));
@@ -967,6 +993,9 @@ bf_status bf_model_describe(const bf_model *m, char **text)
                       load >= n->servers ? "  WARNING: may be unstable" : "");
         }
     }
+    sb_printf(&b, "\n  (Offered load counts routes and inspection shares at the stations' own "
+                  "service times; rules, data transfers and vehicle occupants are not in it: "
+                  "run to see the effect.)\n");
     if (m->n_initial) {
         sb_printf(&b, "\ninitial state (present at the start)\n");
         for (size_t i = 0; i < m->n_initial; i++)

@@ -341,9 +341,11 @@ static void start_service(bf_sim *s, uint32_t ei, uint32_t n, bf_time now)
     if (t)
         d *= t->scale;
     if (e->size > 0) {
-        if (nd->bandwidth > 0)
+        int kind = s->m->classes[e->cls].size_kind;
+        if (kind == BF_SIZE_VOLUME && nd->bandwidth > 0)
             d += e->size * 8.0 / nd->bandwidth; /* transfer time */
-        d += nd->per_occupant * e->size;
+        else if (kind == BF_SIZE_OCCUPANCY)
+            d += nd->per_occupant * e->size;
     }
     if (e->cargo)
         d *= nd->cargo_factor;
@@ -368,6 +370,23 @@ static void arrive_at(bf_sim *s, uint32_t ei, uint32_t n)
     const bf_node *nd = &s->m->nodes[n];
     node_state *ns = &s->nodes[n];
     ent *e = &s->ents[ei];
+    /* Rules first: a skipped station is never reached (no line passage
+     * starts there), a redirected entity reaches the other station. */
+    e->treat = NULL;
+    if (nd->kind == BF_NODE_STATION && s->m->treatments) {
+        const bf_treatment *t = bf_model_treatment(s->m, e->cls, n, e->combo);
+        if (t->route == 1) {
+            advance(s, ei);
+            return;
+        }
+        if (t->route == 2) {
+            n = t->use;
+            nd = &s->m->nodes[n];
+            ns = &s->nodes[n];
+            t = bf_model_treatment(s->m, e->cls, n, e->combo);
+        }
+        e->treat = t;
+    }
     e->t_node = now;
     if (e->line != nd->line) {
         end_passage(s, e, now);
@@ -375,30 +394,6 @@ static void arrive_at(bf_sim *s, uint32_t ei, uint32_t n)
             e->line = (uint8_t)nd->line;
             e->t_line = now;
         }
-    }
-    if (nd->kind == BF_NODE_STATION && s->m->treatments) {
-        const bf_treatment *t = bf_model_treatment(s->m, e->cls, n, e->combo);
-        if (t->route == 1) { /* a rule skips this station */
-            e->treat = NULL;
-            advance(s, ei);
-            return;
-        }
-        if (t->route == 2) { /* a rule sends the entity to another station */
-            n = t->use;
-            nd = &s->m->nodes[n];
-            ns = &s->nodes[n];
-            t = bf_model_treatment(s->m, e->cls, n, e->combo);
-            if (e->line != nd->line) {
-                end_passage(s, e, now);
-                if (nd->line != BF_LINE_NONE) {
-                    e->line = (uint8_t)nd->line;
-                    e->t_line = now;
-                }
-            }
-        }
-        e->treat = t;
-    } else {
-        e->treat = NULL;
     }
     if (nd->kind == BF_NODE_DELAY) {
         ns->served++;
@@ -616,9 +611,9 @@ static void turn_up(bf_sim *s, uint32_t c, const int8_t *attrs)
     if (cl->booked > 0) {
         class_state *cs = &s->classes[c];
         bf_time now = bf_engine_now(s->eng);
-        /* Two draws per entity from the booking stream, always: whether it
-         * booked, and how far from its slot start it turns up (normal,
-         * Box-Muller). */
+        /* Three draws per entity from the booking stream, always: whether
+         * it booked, and two for how far from its slot start it turns up
+         * (a normal deviate by Box-Muller). */
         double u = bf_rng_uniform(&cs->book_rng);
         double z = sqrt(-2.0 * log(bf_rng_uniform_pos(&cs->book_rng))) *
                    cos(6.283185307179586 * bf_rng_uniform(&cs->book_rng));

@@ -357,7 +357,15 @@ static bf_status apply_override(loader *L, const char *set)
         return fail_at(L, "--set", 0, NULL, NULL, set, "override key too long");
     memcpy(path, set, plen);
     path[plen] = 0;
+    while (plen && (path[plen - 1] == ' ' || path[plen - 1] == '\t'))
+        path[--plen] = 0;
     const char *value = eq + 1;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    if (strcmp(path, "simulation.base") == 0)
+        return fail_at(L, "--set", 0, NULL, path, value,
+                       "base can only be given in the scenario file; write a small variant "
+                       "file with [simulation] base = ... instead");
     /* Errors quote the whole key as typed, so that with several --set
      * options the user sees which one is wrong. */
     if (plen == 0)
@@ -678,6 +686,10 @@ static bool parse_clock(const char *s, bool allow_24, double *out)
 {
     int h, mi, sec = 0, n = 0;
     s = skip_blank(s);
+    /* Two digits each: "7:5" is more likely a typo than 07:05. */
+    if (!(s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' && s[2] == ':' &&
+          s[3] >= '0' && s[3] <= '9' && s[4] >= '0' && s[4] <= '9'))
+        return false;
     if (sscanf(s, "%2d:%2d%n", &h, &mi, &n) != 2)
         return false;
     const char *rest = s + n;
@@ -872,6 +884,8 @@ static bf_status read_trace(loader *L, const entry *e, const char *file, bf_clas
     long lineno = 0;
     bool any_attr = false, seen_data = false;
     int col[4] = {0, 1, 2, 3}; /* column of time, whitelisted, predeclared, risk */
+    bool col_from_header = false;
+    int n_header_cols = 4;
     bf_status st = BF_OK;
     double last = -1;
     ssize_t got;
@@ -920,9 +934,16 @@ static bf_status read_trace(loader *L, const entry *e, const char *file, bf_clas
             }
             if (st == BF_OK && col[0] < 0)
                 st = entry_fail(L, e, "%s:%ld: the header has no 'time' column", path, lineno);
+            col_from_header = true;
+            n_header_cols = nf;
             if (st != BF_OK)
                 break;
             continue;
+        }
+        if (nf > 4 || (col_from_header && nf > n_header_cols)) {
+            st = entry_fail(L, e, "%s:%ld: %d columns; expected at most time, whitelisted, "
+                            "predeclared, risk", path, lineno, nf);
+            break;
         }
         seen_data = true;
         /* Reorder to time, whitelisted, predeclared, risk. */
@@ -1032,8 +1053,12 @@ static const char *arg_of(const char *args, const char *k, char *buf, size_t len
             size_t vl = (size_t)(p + il - v);
             while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
                 vl--;
-            if (vl >= len)
-                vl = len - 1;
+            if (vl >= len) {
+                /* Too long to be a valid value: hand back something no
+                 * parser accepts rather than a silently cut one. */
+                snprintf(buf, len, "(value too long)");
+                return buf;
+            }
             memcpy(buf, v, vl);
             buf[vl] = 0;
             return buf;
@@ -1418,7 +1443,9 @@ static bf_status rule_at(loader *L, const entry *e, const bf_model *m, bf_rule *
                     r->at[i] = any = true;
         } else {
             int nd = bf_model_find_node(m, item);
-            if (nd < 0 || m->nodes[nd].kind != BF_NODE_STATION) {
+            if (nd >= 0 && m->nodes[nd].kind != BF_NODE_STATION)
+                return entry_fail(L, e, "'%s' is a delay; rules apply at stations", item);
+            if (nd < 0) {
                 const char *best = node_suggestion(m, item);
                 return entry_fail(L, e, "'%s' is not a defined station%s%s%s; expected station "
                                   "names, 'line first', 'line second' or 'all'", item,
@@ -1769,6 +1796,8 @@ static bf_status apply_entry(loader *L, const entry *e, const section_info *si, 
         char why[256];
         if (bf_parse_bandwidth(e->value, &nd->bandwidth, why, sizeof why) != BF_OK)
             return entry_fail(L, e, "%s", why);
+        if (nd->bandwidth < 1e3 || nd->bandwidth > 1e15)
+            return entry_fail(L, e, "expected a bandwidth between 1kbit/s and 1Pbit/s");
         return BF_OK;
     }
     if (strcmp(e->key, "per_occupant") == 0)
@@ -1951,6 +1980,12 @@ static bf_status build_model(loader *L, bf_model *m)
         fail_at(L, L->name, 0, "simulation", NULL, NULL,
                 "missing [simulation] section; expected at least horizon = ..., e.g. "
                 "[simulation] horizon = 1d");
+    if (L->st == BF_OK && !have_horizon) {
+        /* A misspelt horizon is the likelier story: report that first. */
+        for (size_t i = 0; i < L->n && L->st == BF_OK; i++)
+            if (strcmp(L->e[i].section, "simulation") == 0)
+                check_key(L, &L->e[i], T_SIM, m);
+    }
     if (L->st == BF_OK && !have_horizon)
         fail_at(L, L->name, sim_line, "simulation", "horizon", NULL,
                 "missing key; expected the simulated time span, e.g. horizon = 8d");
