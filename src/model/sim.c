@@ -63,6 +63,7 @@ typedef struct ent {
     uint8_t line;  /* line of the current passage, 0 if none */
     uint8_t level; /* queue level it waits in */
     uint8_t outbound, violator, cargo;
+    uint8_t vline; /* line crossed by skipping its stations, not yet closed */
     uint8_t combo; /* attribute combination, for rules */
     double size;   /* data volume (bytes) or occupants; 0 if none */
     const bf_treatment *treat; /* rules' treatment at the current station */
@@ -352,12 +353,20 @@ static void start_service(bf_sim *s, uint32_t ei, uint32_t n, bf_time now)
     schedule(s, now + d, EV_SERVICE_DONE, ei, n);
 }
 
+static void close_virtual_crossing(bf_sim *s, ent *e)
+{
+    if (e->vline && e->violator)
+        s->line_missed[e->vline]++;
+    e->vline = 0;
+}
+
 /* The entity leaves the system without finishing its route (blocked by a
  * full station, or out of patience).  It counts in neither departures nor
  * times in system; its open line passage is dropped unrecorded. */
 static void lose(bf_sim *s, uint32_t ei, bf_time now)
 {
     s->ents[ei].line = 0;
+    s->ents[ei].vline = 0;
     s->in_system--;
     bf_timeavg_set(&s->in_sys, now, (double)s->in_system);
     ent_free(s, ei);
@@ -376,6 +385,13 @@ static void arrive_at(bf_sim *s, uint32_t ei, uint32_t n)
     if (nd->kind == BF_NODE_STATION && s->m->treatments) {
         const bf_treatment *t = bf_model_treatment(s->m, e->cls, n, e->combo);
         if (t->route == 1) {
+            /* Skipping a station of a line the entity is not already in
+             * is an untimed crossing of that line: a violator on it goes
+             * through undetected (counted when the crossing closes). */
+            if (nd->line != BF_LINE_NONE && e->line != nd->line && e->vline != nd->line) {
+                close_virtual_crossing(s, e);
+                e->vline = (uint8_t)nd->line;
+            }
             advance(s, ei);
             return;
         }
@@ -388,6 +404,10 @@ static void arrive_at(bf_sim *s, uint32_t ei, uint32_t n)
         e->treat = t;
     }
     e->t_node = now;
+    if (e->vline && e->vline == nd->line)
+        e->vline = 0; /* the line is reached after all: its passage counts */
+    else
+        close_virtual_crossing(s, e);
     if (e->line != nd->line) {
         end_passage(s, e, now);
         if (nd->line != BF_LINE_NONE && nd->kind == BF_NODE_STATION) {
@@ -430,6 +450,7 @@ static void depart(bf_sim *s, uint32_t ei)
     const bf_layout *L = s->L;
     ent *e = &s->ents[ei];
     end_passage(s, e, now);
+    close_virtual_crossing(s, e);
     double tis = now - e->t_sys;
     observe(s, L->g_sys_tis, tis);
     if (L->g_cls_tis[e->cls] != L->g_sys_tis) /* shared when one class */
@@ -562,7 +583,7 @@ static uint32_t new_entity(bf_sim *s, uint32_t c, const int8_t *attrs)
     e->line = 0;
     e->wait = 0.0;
     e->treat = NULL;
-    e->violator = e->cargo = 0;
+    e->violator = e->cargo = e->vline = 0;
     e->size = 0.0;
     if (s->has_extras[c]) {
         /* Violation, cargo and size come from the class's own stream, two
@@ -578,8 +599,6 @@ static uint32_t new_entity(bf_sim *s, uint32_t c, const int8_t *attrs)
             if (e->size < 0)
                 e->size = 0;
         }
-        if (e->violator)
-            cs->violators++;
     }
     return ei;
 }
@@ -592,6 +611,8 @@ static void enter_system(bf_sim *s, uint32_t ei)
     class_state *cs = &s->classes[e->cls];
     e->t_sys = now;
     cs->arrivals++;
+    if (e->violator)
+        cs->violators++;
     if (s->m->by_hour)
         cs->arrivals_hour[hour_of_day(s, now)]++;
     s->arrivals++;
@@ -929,6 +950,8 @@ bf_sim *bf_sim_create(const bf_model *m, const bf_catalog *cat, uint64_t seed, u
             e->t_sys = 0.0;
             e->pc = pc + 1;
             s->classes[in->cls].arrivals++;
+            if (e->violator)
+                s->classes[in->cls].violators++;
             if (m->by_hour)
                 s->classes[in->cls].arrivals_hour[hour_of_day(s, 0.0)]++;
             s->arrivals++;

@@ -336,6 +336,32 @@ static bool is_name(const char *s)
 /* "station.fl_check.servers=8" (also "stations.", "classes.", "delays.")
  * or "simulation.seed=7".  The per-class keys keep their dot:
  * "station.fl_check.service.researcher=exp(1min)". */
+/* servers, channels and schedule say the same thing three ways: when an
+ * override (or a variant over its base) gives one, the others given
+ * elsewhere (not by `origin`) are dropped. */
+static void drop_rivals(loader *L, const char *section, const char *key, const char *origin)
+{
+    static const char *const staffing[] = {"servers", "channels", "schedule"};
+    bool is_staffing = false;
+    for (int i = 0; i < 3; i++)
+        is_staffing |= strcmp(key, staffing[i]) == 0;
+    if (!is_staffing)
+        return;
+    for (int k = 0; k < 3; k++) {
+        if (!strcmp(key, staffing[k]))
+            continue;
+        entry *rival = find_entry(L, section, staffing[k]);
+        if (!rival || !strcmp(rival->origin, origin))
+            continue;
+        size_t i = (size_t)(rival - L->e);
+        bf_free(rival->section);
+        bf_free(rival->key);
+        bf_free(rival->value);
+        memmove(&L->e[i], &L->e[i + 1], (L->n - i - 1) * sizeof *L->e);
+        L->n--;
+    }
+}
+
 static bool section_defined(const loader *L, const char *section)
 {
     for (size_t i = 0; i < L->n_headers; i++)
@@ -425,18 +451,7 @@ static bf_status apply_override(loader *L, const char *set)
     }
     if (!*key)
         return fail_at(L, "--set", 0, NULL, path, value, "missing key after the section");
-    /* servers and schedule say the same thing two ways: an override of
-     * one replaces the other given in the file. */
-    const char *other = !strcmp(key, "servers") ? "schedule" : !strcmp(key, "schedule") ? "servers" : NULL;
-    entry *rival = other ? find_entry(L, section, other) : NULL;
-    if (rival && strcmp(rival->origin, "--set") != 0) {
-        size_t i = (size_t)(rival - L->e);
-        bf_free(rival->section);
-        bf_free(rival->key);
-        bf_free(rival->value);
-        memmove(&L->e[i], &L->e[i + 1], (L->n - i - 1) * sizeof *L->e);
-        L->n--;
-    }
+    drop_rivals(L, section, key, "--set");
     entry *e = find_entry(L, section, key);
     if (e) {
         char *v = xstrdup(L, value);
@@ -1361,6 +1376,7 @@ static bf_status rule_match(loader *L, const entry *e, const bf_model *m, bf_rul
     const char *p = e->value;
     const char *expect = "expected conditions such as 'class material, whitelisted, not "
                          "predeclared, risk high, outbound' or 'all'";
+    bool seen_attr[5] = {false, false, false, false, false};
     while (*skip_blank(p)) {
         p = skip_blank(p);
         const char *comma = strchr(p, ',');
@@ -1375,6 +1391,24 @@ static bf_status rule_match(loader *L, const entry *e, const bf_model *m, bf_rul
             item[--len] = 0;
         bool neg = strncmp(item, "not ", 4) == 0;
         const char *w = neg ? skip_blank(item + 4) : item;
+        /* Conditions are joined by AND: the same attribute twice is either
+         * redundant or impossible, and most likely meant as OR. */
+        {
+            static const char *const attrs[] = {"class ", "whitelisted", "predeclared", "risk ",
+                                                "inbound", "outbound"};
+            for (int a = 0; a < 6; a++) {
+                size_t al = strlen(attrs[a]);
+                bool dir = a >= 4;
+                if (strncmp(w, attrs[a], al) != 0)
+                    continue;
+                int slot = dir ? 4 : a;
+                if (seen_attr[slot])
+                    return entry_fail(L, e, "'%s' is the second condition on the same "
+                                      "attribute; conditions must all hold (AND), so write "
+                                      "one rule per alternative", item);
+                seen_attr[slot] = true;
+            }
+        }
         if (!strcmp(w, "all") || !strcmp(w, "any")) {
             /* matches everything */
         } else if (!neg && !strncmp(w, "class ", 6)) {
@@ -1488,7 +1522,10 @@ static bf_status apply_rule_key(loader *L, const entry *e, bf_model *m, bf_rule 
     }
     if (!strcmp(e->key, "use")) {
         int nd = bf_model_find_node(m, e->value);
-        if (nd < 0 || m->nodes[nd].kind != BF_NODE_STATION) {
+        if (nd >= 0 && m->nodes[nd].kind != BF_NODE_STATION)
+            return entry_fail(L, e, "'%s' is a delay; a rule can send entities only to a "
+                              "station", e->value);
+        if (nd < 0) {
             const char *best = node_suggestion(m, e->value);
             return entry_fail(L, e, "'%s' is not a defined station%s%s%s", e->value,
                               best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
@@ -1700,6 +1737,11 @@ static bf_status apply_entry(loader *L, const entry *e, const section_info *si, 
             if (st != BF_OK)
                 return entry_fail(L, e, "%s%s", why,
                                   volume ? " (data volumes take units: B, KB, MB, GB, TB)" : "");
+            if (volume && strcmp(text, e->value) == 0) {
+                bf_dist_fini(&d);
+                return entry_fail(L, e, "expected data sizes with a unit (B, KB, MB, GB, TB), "
+                                  "e.g. lognormal(mean=2GB, sd=1GB)");
+            }
             bf_dist_fini(&c->size);
             c->size = d;
             c->size_kind = volume ? BF_SIZE_VOLUME : BF_SIZE_OCCUPANCY;
@@ -2062,7 +2104,13 @@ static bf_status build_model(loader *L, bf_model *m)
         if (!(r->sets_route || r->sets_service || r->sets_inspect || r->sets_priority)) {
             char sec[160];
             snprintf(sec, sizeof sec, "rule %s", r->name);
-            fail_at(L, L->name, r->line, sec, NULL, NULL,
+            const char *origin = L->name;
+            for (size_t k = 0; k < L->n; k++)
+                if (!strcmp(L->e[k].section, sec)) {
+                    origin = L->e[k].origin;
+                    break;
+                }
+            fail_at(L, origin, r->line, sec, NULL, NULL,
                     "the rule has no effect; expected at least one of skip, use, service, "
                     "inspect or priority");
         }
@@ -2073,9 +2121,17 @@ static bf_status build_model(loader *L, bf_model *m)
         bf_status rs = bf_model_compile_rules(m, &rerr);
         if (rs == BF_ENOMEM)
             oom(L);
-        else if (rs != BF_OK)
-            fail_at(L, L->name, rerr.line, rerr.section, rerr.key[0] ? rerr.key : NULL, NULL,
+        else if (rs != BF_OK) {
+            /* The rule's own file: it may be in a base scenario. */
+            const char *origin = L->name;
+            for (size_t i = 0; i < L->n; i++)
+                if (!strcmp(L->e[i].section, rerr.section)) {
+                    origin = L->e[i].origin;
+                    break;
+                }
+            fail_at(L, origin, rerr.line, rerr.section, rerr.key[0] ? rerr.key : NULL, NULL,
                     "%s", rerr.msg);
+        }
     }
     /* Statistics by hour of day are on by default when the day has a
      * shape (a demand profile or a staffing schedule). */
@@ -2240,6 +2296,7 @@ static bf_status merge_base(loader *L, loader *root, int depth)
         entry *e = &L->e[i];
         if (e == be)
             continue;
+        drop_rivals(&B, e->section, e->key, e->origin);
         entry *t = find_entry(&B, e->section, e->key);
         if (t) {
             bf_free(t->value);
