@@ -1,13 +1,24 @@
 #!/bin/sh
-# Installs what borderflow needs to build, test and draw charts on Debian 12
-# (bookworm) or later.  Runs apt-get through sudo when not already root.
+# Installs what borderflow needs to build, run and draw charts on Debian 12
+# (bookworm) or later; with --test also what the test suite uses (GNU
+# parallel for the shard recipe, curl and wrk for the server, headless
+# Chromium for the page, valgrind).  Runs apt-get through sudo when not
+# already root.
+#
+#   tools/install-deps.sh          build and run
+#   tools/install-deps.sh --test   build, run and test
 set -eu
+TEST_PKGS=""
+if [ "${1:-}" = "--test" ]; then
+    TEST_PKGS="parallel curl wrk chromium valgrind"
+fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
     SUDO="sudo"
 fi
 PKGS="build-essential cmake pkg-config git libsqlite3-dev sqlite3 libinih-dev \
-libcmocka-dev libevent-dev gnuplot-nox valgrind"
+libcmocka-dev libevent-dev libjansson-dev gnuplot-nox fonts-dejavu-core fonts-noto-cjk \
+$TEST_PKGS"
 # Skip apt entirely when everything is already there (fast re-runs).
 missing=""
 for p in $PKGS; do

@@ -81,8 +81,10 @@ typedef struct bf_report_run {
     double horizon_s, warmup_s, sample_every_s;
 } bf_report_run;
 
-/* The latest run with status 'done' (BF_ESTATE if the store has none; the
- * message says whether it has runs at all).  OUT: *id. */
+/* The latest finished run: status 'done', or 'partial' (a shard's share
+ * of a run, or a merge still missing replications).  BF_ESTATE if the
+ * store has none; the message says whether it has runs at all.
+ * OUT: *id. */
 bf_status bf_report_latest_run(bf_report *r, int64_t *id, bf_error *err);
 
 /* Fills *out with run `id` (BF_EINVAL if there is no such run; the
@@ -151,10 +153,12 @@ typedef struct bf_chart_spec {
     size_t n_scopes;
     const char *const *classes; /* class names, "all" = all classes */
     size_t n_classes;
+    int64_t sweep;        /* sweep: a sweep id instead of runs (0: none) */
     const char *vary;     /* sweep: the parameter on the x axis */
     bool absolute;        /* timeseries: simulated days, not time of day */
-    bool has_target;
-    double target;        /* in the metric's store unit (s, share ...) */
+    const char *target;   /* a target line, read in the metric's unit: a
+                           * duration ("10min") for times, a share ("85%")
+                           * for shares, else a number; NULL: none */
     double x_max;         /* cdf: right end of the x axis, s (0: auto) */
     const char *lang;     /* "en" (default) or "zh" */
     const char *title;    /* replaces the default title */

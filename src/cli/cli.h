@@ -41,5 +41,48 @@ bool cli_sets_add(cli_sets *s, const char *x);
 
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+
+/* Shared by run, sweep and compare (defined in cmd_sweep.c).
+ * Progress on stderr: a redrawn bar when stderr is a terminal, a plain
+ * line per tenth of the work (or per 30 s) otherwise, nothing if quiet.
+ * cli_progress_update has the shape of bf_sweep_opts.on_progress. */
+struct bf_sweep_progress;
+typedef struct cli_progress {
+    const char *unit; /* "runs", "replications" */
+    bool quiet, tty, drawn;
+    double last;
+    int last_tenth;
+} cli_progress;
+void cli_progress_init(cli_progress *p, const char *unit, bool quiet);
+void cli_progress_update(void *ctx, const struct bf_sweep_progress *pr);
+void cli_progress_end(cli_progress *p);
+/* "5%" (or a fraction such as 0.05) into *out in (0, 1); else a usage
+ * error for option opt of cmd (returns EXIT_USAGE, 0 on success). */
+int cli_parse_percent(const char *cmd, const char *opt, const char *arg, double *out);
+/* --precision-floor: a duration >= 0 into *out (seconds); same convention. */
+int cli_parse_floor(const char *cmd, const char *arg, double *out);
+/* A whole number in [lo, hi]; same convention. */
+int cli_parse_long(const char *cmd, const char *opt, const char *arg, long lo, long hi,
+                   long *out);
+int cmd_export(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+
+/* Shared by the commands that read a store (cmd_plot.c).  Each returns an
+ * exit code.  cli_store_error prints "borderflow CMD: message" and maps
+ * BF_EINVAL (a run, metric, scope... the store does not have) to 2 and
+ * every other status to 1. */
+int cli_store_error(const char *cmd, const bf_error *err, bf_status st);
+/* Appends the run ids of "3", "3,5" or "3-7" to *v (realloc'd; free). */
+int cli_parse_runs(const char *cmd, const char *arg, int64_t **v, size_t *n);
+/* The gnuplot chart templates: $BORDERFLOW_GNUPLOT_DIR, beside an
+ * installed binary, the source tree, or the install prefix. */
+const char *cli_gnuplot_dir(void);
+/* The gnuplot program: $BORDERFLOW_GNUPLOT, else "gnuplot" on PATH. */
+const char *cli_gnuplot_program(void);
 
 #endif

@@ -35,6 +35,13 @@ static int dispatch_command(int argc, char **argv);
 static const command commands[] = {
     {"run", cmd_run, "simulate a scenario, print a summary, store the results"},
     {"check", cmd_check, "validate a scenario and print the resolved model"},
+    {"sweep", cmd_sweep, "run a grid of parameter points, resumably, in parallel"},
+    {"compare", cmd_compare, "paired comparison of two scenarios (common random numbers)"},
+    {"merge", cmd_merge, "combine result stores made elsewhere (e.g. shards of a sweep)"},
+    {"export", cmd_export, "write results as TSV, CSV or JSON in long (tidy) form"},
+    {"plot", cmd_plot, "draw a briefing chart (PNG, SVG, PDF) with gnuplot"},
+    {"report", cmd_report, "write a briefing folder: HTML, Markdown, charts, commands"},
+    {"serve", cmd_serve, "a local what-if web page and JSON API (127.0.0.1:8080)"},
     {"version", cmd_version, "print the version and source revision"},
     {"help", cmd_help, "show this help, or a command's help: borderflow help run"},
 };

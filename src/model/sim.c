@@ -330,7 +330,11 @@ static void start_service(bf_sim *s, uint32_t ei, uint32_t n, bf_time now)
     if (s->served_hour) {
         int h = hour_of_day(s, now);
         s->served_hour[(size_t)n * 24 + (size_t)h]++;
-        observe(s, L->g_node_hour[(size_t)n * 24 + (size_t)h], w);
+        /* Hours the observation window never covers have no statistics
+         * (they can still occur during the warm-up). */
+        int gh = L->g_node_hour[(size_t)n * 24 + (size_t)h];
+        if (gh >= 0)
+            observe(s, gh, w);
     }
     ns->busy++;
     bf_timeavg_set(&ns->nbusy, now, ns->busy);

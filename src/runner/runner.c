@@ -1,33 +1,47 @@
 /*
- * runner.c - a fixed pool of POSIX threads pulling replication numbers
- * from a shared counter.  Each worker owns its bf_sim; the only shared
- * state is the counter, the result arrays (each replication writes its
- * own row) and the callbacks, all under one mutex.
+ * runner.c - a fixed pool of POSIX threads running units of work
+ * (model, seed, replication) that a `next` callback hands out.  Each
+ * worker owns the bf_sim of the unit it runs; the only shared state is
+ * the pool's bookkeeping and whatever the callbacks share, all under one
+ * mutex, with a condition variable for workers waiting on BF_NEXT_WAIT.
+ *
+ * bf_runner_run (the replications of one model) is a client of the pool:
+ * its `next` hands out replication numbers in order and its `on_unit`
+ * files each replication's values in its own row, so the aggregates,
+ * computed afterwards in replication order, do not depend on the threads.
+ *
+ * Stopping.  The first error (or a cancel request) is recorded once; the
+ * units running then check it between the 64 slices of their horizon and
+ * are abandoned, no new unit starts, and no callback is called after it.
  */
 #include "borderflow/runner.h"
 
+#include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <math.h>
 #include <unistd.h>
 
 typedef struct pool {
-    const bf_model *m;
-    const bf_catalog *cat;
-    const bf_run_opts *o;
+    const bf_pool_opts *o;
     pthread_mutex_t lock;
-    int next_rep;
-    int done;
-    bf_status st;
+    pthread_cond_t wake;
+    int running;      /* units being simulated */
+    bool ended;       /* next said END (or WAIT with nothing running) */
+    bf_status st;     /* first failure; BF_OK while all is well */
+    atomic_int stop;  /* st != BF_OK, readable without the lock */
+    double lock_wait_s; /* summed over workers */
     char why[256];
-    bf_run_result *res;
 } pool;
 
+/* A worker's buffer of the samples of the unit it runs. */
 typedef struct sink_ctx {
     pool *p;
-    int rep;
+    const bf_unit *u;
+    bf_sample *buf;
+    size_t n, cap;
 } sink_ctx;
 
 static double now_s(void)
@@ -37,90 +51,229 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static bf_status sample_sink(void *ctx, const bf_sample *s, size_t n)
+/* Takes the pool's lock, adding the time spent waiting for it. */
+static void lock_timed(pool *p)
 {
-    sink_ctx *sc = ctx;
-    pool *p = sc->p;
+    if (pthread_mutex_trylock(&p->lock) == 0)
+        return;
+    double t0 = now_s();
     pthread_mutex_lock(&p->lock);
-    bf_status st = p->st;
-    if (st == BF_OK && p->o->on_samples) {
-        st = p->o->on_samples(p->o->ctx, sc->rep, s, n);
-        if (st != BF_OK && p->st == BF_OK) {
-            p->st = st;
-            snprintf(p->why, sizeof p->why, "writing time series of replication %d failed",
-                     sc->rep + 1);
-        }
-    }
-    pthread_mutex_unlock(&p->lock);
-    return st;
+    p->lock_wait_s += now_s() - t0;
 }
 
-static bool stop_requested(pool *p)
-{
-    return p->o->cancel && *p->o->cancel;
-}
-
+/* Records the first failure.  Lock held. */
 static void fail(pool *p, bf_status st, const char *why)
 {
     if (p->st == BF_OK) {
         p->st = st;
         snprintf(p->why, sizeof p->why, "%s", why);
+        atomic_store(&p->stop, 1);
+        pthread_cond_broadcast(&p->wake);
     }
+}
+
+static bool stop_requested(pool *p)
+{
+    return (p->o->cancel && *p->o->cancel) || atomic_load(&p->stop);
+}
+
+/* Hands the buffered samples to on_samples.  Lock held. */
+static bf_status flush_samples(sink_ctx *sc)
+{
+    pool *p = sc->p;
+    bf_status st = p->st;
+    if (st == BF_OK && sc->n && p->o->on_samples) {
+        st = p->o->on_samples(p->o->ctx, sc->u, sc->buf, sc->n);
+        if (st != BF_OK) {
+            char why[96];
+            snprintf(why, sizeof why, "writing time series of replication %u failed",
+                     sc->u->rep + 1);
+            fail(p, st, why);
+        }
+    }
+    sc->n = 0;
+    return st;
+}
+
+/* The simulator's sink: samples go to the worker's buffer; a full buffer
+ * is handed on under the lock. */
+static bf_status sample_sink(void *ctx, const bf_sample *s, size_t n)
+{
+    sink_ctx *sc = ctx;
+    for (size_t i = 0; i < n;) {
+        if (sc->n == sc->cap) {
+            lock_timed(sc->p);
+            bf_status st = flush_samples(sc);
+            pthread_mutex_unlock(&sc->p->lock);
+            if (st != BF_OK)
+                return st;
+        }
+        size_t k = n - i < sc->cap - sc->n ? n - i : sc->cap - sc->n;
+        memcpy(sc->buf + sc->n, s + i, k * sizeof *s);
+        sc->n += k;
+        i += k;
+    }
+    return BF_OK;
+}
+
+/* Simulates unit u to the end, its samples into sc.  No lock held. */
+static bf_status run_unit(pool *p, const bf_unit *u, sink_ctx *sc, bf_sim **out)
+{
+    sc->u = u;
+    sc->n = 0;
+    bf_sim *sim = bf_sim_create(u->model, u->cat, u->seed, u->rep,
+                                p->o->keep_series ? sample_sink : NULL, sc);
+    *out = sim;
+    if (!sim)
+        return BF_ENOMEM;
+    /* Run in slices so that a cancel request is honoured promptly even in
+     * a long replication. */
+    bf_time horizon = u->model->horizon;
+    double slice = horizon / 64.0;
+    bf_status st = BF_OK;
+    for (int k = 1; st == BF_OK && k <= 64; k++) {
+        st = bf_sim_run_until(sim, k == 64 ? horizon : slice * k);
+        if (st == BF_OK && stop_requested(p))
+            st = BF_ECANCELED;
+    }
+    if (st == BF_OK)
+        st = bf_sim_finish(sim);
+    return st;
 }
 
 static void *worker(void *arg)
 {
     pool *p = arg;
-    const bf_run_opts *o = p->o;
+    const bf_pool_opts *o = p->o;
+    sink_ctx sc = {.p = p};
+    if (o->keep_series) {
+        sc.cap = o->sample_buffer ? o->sample_buffer : 65536;
+        sc.buf = bf_malloc(sc.cap * sizeof *sc.buf);
+    }
+    pthread_mutex_lock(&p->lock);
+    if (o->keep_series && !sc.buf)
+        fail(p, BF_ENOMEM, "out of memory for the time-series buffer");
     for (;;) {
-        pthread_mutex_lock(&p->lock);
-        if (p->st == BF_OK && stop_requested(p))
+        if (p->st == BF_OK && o->cancel && *o->cancel)
             fail(p, BF_ECANCELED, "interrupted");
-        int rep = p->st == BF_OK && p->next_rep < o->replications ? p->next_rep++ : -1;
+        if (p->st != BF_OK || p->ended)
+            break;
+        bf_unit u;
+        bf_next n = o->next(o->ctx, &u);
+        if (n == BF_NEXT_END || (n == BF_NEXT_WAIT && p->running == 0)) {
+            p->ended = true;
+            pthread_cond_broadcast(&p->wake);
+            break;
+        }
+        if (n == BF_NEXT_WAIT) {
+            pthread_cond_wait(&p->wake, &p->lock);
+            continue;
+        }
+
+        p->running++;
         pthread_mutex_unlock(&p->lock);
-        if (rep < 0)
-            return NULL;
-
         double t0 = now_s();
-        sink_ctx sc = {p, rep};
-        bf_sim *sim = bf_sim_create(p->m, p->cat, o->seed, (uint32_t)rep,
-                                    o->keep_series ? sample_sink : NULL, &sc);
-        bf_status st = sim ? BF_OK : BF_ENOMEM;
-        /* Run in slices so that a cancel request is honoured promptly even
-         * in a long replication. */
-        double slice = p->m->horizon / 64.0;
-        for (int k = 1; st == BF_OK && k <= 64; k++) {
-            st = bf_sim_run_until(sim, k == 64 ? p->m->horizon : slice * k);
-            if (st == BF_OK && (stop_requested(p) || p->st != BF_OK))
-                st = p->st != BF_OK ? p->st : BF_ECANCELED;
-        }
-        if (st == BF_OK)
-            st = bf_sim_finish(sim);
+        bf_sim *sim = NULL;
+        bf_status st = run_unit(p, &u, &sc, &sim);
         double wall = now_s() - t0;
-
-        pthread_mutex_lock(&p->lock);
+        lock_timed(p);
+        p->running--;
+        /* The unit's last samples go out just before the unit itself. */
+        if (st == BF_OK && p->st == BF_OK)
+            st = flush_samples(&sc);
+        sc.n = 0;
         if (st != BF_OK) {
-            fail(p, st, st == BF_ENOMEM ? "out of memory while simulating"
-                        : st == BF_ECANCELED ? "interrupted" : "a replication failed");
-        } else if (p->st == BF_OK) {
-            bf_run_result *r = p->res;
-            memcpy(&r->values[(size_t)rep * r->n_keys], bf_sim_values(sim),
-                   r->n_keys * sizeof(double));
-            for (size_t h = 0; h < r->n_hists; h++)
-                bf_hist_merge(&r->pooled[h], bf_sim_hist(sim, h));
-            r->events += bf_sim_events(sim);
-            if (o->on_rep) {
-                bf_status cs = o->on_rep(o->ctx, rep, sim, wall);
-                if (cs != BF_OK)
-                    fail(p, cs, "storing a replication failed");
-            }
-            p->done++;
-            if (p->st == BF_OK && o->on_progress)
-                o->on_progress(o->ctx, p->done, o->replications);
+            /* A unit stopped because another failed says nothing new. */
+            if (!(st == BF_ECANCELED && p->st != BF_OK))
+                fail(p, st, st == BF_ENOMEM ? "out of memory while simulating"
+                            : st == BF_ECANCELED ? "interrupted" : "a replication failed");
+        } else if (p->st == BF_OK && o->on_unit) {
+            bf_status cs = o->on_unit(o->ctx, &u, sim, wall);
+            if (cs != BF_OK)
+                fail(p, cs, "storing a replication failed");
         }
+        pthread_cond_broadcast(&p->wake);
         pthread_mutex_unlock(&p->lock);
         bf_sim_destroy(sim);
+        lock_timed(p);
     }
+    pthread_mutex_unlock(&p->lock);
+    bf_free(sc.buf);
+    return NULL;
+}
+
+bf_status bf_runner_pool(const bf_pool_opts *o, bf_error *err)
+{
+    pool p = {.o = o};
+    atomic_init(&p.stop, 0);
+    pthread_mutex_init(&p.lock, NULL);
+    pthread_cond_init(&p.wake, NULL);
+    int jobs = o->jobs > 0 ? o->jobs : bf_runner_default_jobs();
+    pthread_t *th = bf_calloc((size_t)jobs, sizeof *th);
+    int started = 0;
+    if (th) {
+        for (; started < jobs; started++)
+            if (pthread_create(&th[started], NULL, worker, &p) != 0)
+                break;
+    }
+    if (started == 0) /* no thread could start: run on this one */
+        worker(&p);
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    bf_free(th);
+    pthread_cond_destroy(&p.wake);
+    pthread_mutex_destroy(&p.lock);
+    if (o->lock_wait_s)
+        *o->lock_wait_s = p.lock_wait_s;
+    if (p.st != BF_OK)
+        return bf_error_set(err, p.st, "%s", p.why);
+    return BF_OK;
+}
+
+/* ---- the replications of one model ------------------------------------ */
+
+typedef struct run_ctx {
+    const bf_model *m;
+    const bf_catalog *cat;
+    const bf_run_opts *o;
+    int next_rep;
+    int done;
+    bf_run_result *res;
+} run_ctx;
+
+static bf_next run_next(void *ctx, bf_unit *out)
+{
+    run_ctx *rc = ctx;
+    if (rc->next_rep >= rc->o->replications)
+        return BF_NEXT_END;
+    *out = (bf_unit){rc->m, rc->cat, rc->o->seed, (uint32_t)rc->next_rep++, 0};
+    return BF_NEXT_UNIT;
+}
+
+static bf_status run_on_unit(void *ctx, const bf_unit *u, const bf_sim *sim, double wall_s)
+{
+    run_ctx *rc = ctx;
+    bf_run_result *r = rc->res;
+    int rep = (int)u->rep;
+    memcpy(&r->values[(size_t)rep * r->n_keys], bf_sim_values(sim), r->n_keys * sizeof(double));
+    for (size_t h = 0; h < r->n_hists; h++)
+        bf_hist_merge(&r->pooled[h], bf_sim_hist(sim, h));
+    r->events += bf_sim_events(sim);
+    if (rc->o->on_rep) {
+        bf_status st = rc->o->on_rep(rc->o->ctx, rep, sim, wall_s);
+        if (st != BF_OK)
+            return st;
+    }
+    rc->done++;
+    if (rc->o->on_progress)
+        rc->o->on_progress(rc->o->ctx, rc->done, rc->o->replications);
+    return BF_OK;
+}
+
+static bf_status run_on_samples(void *ctx, const bf_unit *u, const bf_sample *s, size_t n)
+{
+    run_ctx *rc = ctx;
+    return rc->o->on_samples ? rc->o->on_samples(rc->o->ctx, (int)u->rep, s, n) : BF_OK;
 }
 
 int bf_runner_default_jobs(void)
@@ -163,29 +316,17 @@ bf_status bf_runner_run(const bf_model *m, const bf_catalog *cat, const bf_run_o
     for (size_t h = 0; h < cat->n_hists; h++)
         bf_hist_init(&r->pooled[h]);
 
-    pool p = {.m = m, .cat = cat, .o = o, .res = r};
-    pthread_mutex_init(&p.lock, NULL);
+    run_ctx rc = {.m = m, .cat = cat, .o = o, .res = r};
     int jobs = o->jobs > 0 ? o->jobs : bf_runner_default_jobs();
-    if (jobs > o->replications)
-        jobs = o->replications;
-    pthread_t *th = bf_calloc((size_t)jobs, sizeof *th);
-    int started = 0;
-    if (th) {
-        for (; started < jobs; started++)
-            if (pthread_create(&th[started], NULL, worker, &p) != 0)
-                break;
-    }
-    if (started == 0) /* no thread could start: run on this one */
-        worker(&p);
-    for (int i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
-    bf_free(th);
-    pthread_mutex_destroy(&p.lock);
-
-    if (p.st != BF_OK) {
+    bf_pool_opts po = {.jobs = jobs < o->replications ? jobs : o->replications,
+                       .keep_series = o->keep_series, .next = run_next,
+                       .on_unit = run_on_unit, .on_samples = run_on_samples,
+                       .ctx = &rc, .cancel = o->cancel};
+    bf_status st = bf_runner_pool(&po, err);
+    if (st != BF_OK) {
         bf_free(col);
         bf_run_result_destroy(r);
-        return bf_error_set(err, p.st, "%s", p.why);
+        return st;
     }
     /* Aggregate key by key, replications in index order.  NaN values
      * (no observation in that replication) are left out of the mean. */

@@ -125,6 +125,8 @@ static bf_status note_header(loader *L, const char *name, size_t len)
         return fail_at(L, L->name, L->line, "", NULL, NULL,
                        "empty section header []; expected [simulation], [class NAME], "
                        "[station NAME] or [delay NAME]");
+    if (len == 5 && strncmp(name, "sweep", 5) == 0)
+        return BF_OK; /* the sweep runner's section, see handler() */
     if (len > INIH_MAX_SECTION)
         return fail_at(L, L->name, L->line, NULL, NULL, NULL,
                        "section header is %zu characters long, too long: at most %d; "
@@ -255,6 +257,9 @@ static int handler(void *user, const char *section, const char *name, const char
     loader *L = user;
     if (L->st != BF_OK)
         return 0;
+    /* [sweep] belongs to the sweep runner (see sweep.h), not to the model. */
+    if (strcmp(section, "sweep") == 0)
+        return 1;
     if (!section[0]) {
         fail_at(L, L->name, L->line, NULL, name, value,
                 "key outside any section; expected a [simulation], [class NAME], "

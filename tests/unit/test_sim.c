@@ -209,6 +209,24 @@ static void test_sim_common_random_numbers(void **state)
     assert_float_equal(arrivals[0], arrivals[1], 0);
 }
 
+/* By-hour statistics exist only for the hours of day the observation
+ * window covers; services during the warm-up in other hours must not be
+ * recorded anywhere (this crashed once: a warm-up 00:00-03:00 on a one-day
+ * horizon). */
+static void test_sim_by_hour_skips_uncovered_hours(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f, "[simulation]\nhorizon = 20h\nwarmup = 3h\nsample_every = 0s\nby_hour = yes\n"
+              "[class c]\narrivals = renewal(const(23.85min))\nroute = q\n"
+              "[station q]\nservice = const(1min)\n");
+    assert_int_equal(bf_sim_finish(f.sim), BF_OK);
+    assert_true(bf_catalog_find(f.cat, "station", "q", "", "wait_mean_h01") < 0);
+    assert_true(bf_catalog_find(f.cat, "station", "q", "", "wait_mean_h21") < 0);
+    assert_float_equal(value(&f, "station", "q", "", "wait_mean_h05"), 0.0, 0);
+    teardown(&f);
+}
+
 static void test_sim_alloc_failure_reported(void **state)
 {
     (void)state;
@@ -237,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_sim_delay_is_infinite_server),
         cmocka_unit_test(test_sim_runner_independent_of_threads),
         cmocka_unit_test(test_sim_common_random_numbers),
+        cmocka_unit_test(test_sim_by_hour_skips_uncovered_hours),
         cmocka_unit_test(test_sim_alloc_failure_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -268,41 +268,38 @@ static void make_samples(int rep, bf_store_sample out[6])
     }
 }
 
+/* The aggregates the store must compute from VALUES: bf_ci95 over the
+ * replications in order, bit for bit. */
 static void make_ci(bf_ci out[N_KEYS])
 {
     for (int k = 0; k < N_KEYS; k++) {
         double x[2] = {VALUES[0][k], VALUES[1][k]};
-        double mean = 0.5 * (x[0] + x[1]);
-        double sd = fabs(x[0] - x[1]) / sqrt(2.0);
-        /* t(0.975, 1) = 12.706...; the value itself does not matter. */
-        out[k] = (bf_ci){2, mean, sd, 12.706204736 * sd / sqrt(2.0)};
+        out[k] = bf_ci95(x, 2);
     }
 }
 
-/* A complete run: begin, series and metrics of two replications, one
- * distribution, finish.  Returns its id. */
+/* A complete run: begin, series and metrics of two replications, a
+ * histogram with replication 0, finish.  Returns its id. */
 static int64_t store_full_run(bf_store *s, const char *overrides)
 {
     bf_error err;
     bf_error_clear(&err);
     int64_t id = 0;
     assert_int_equal(begin(s, overrides, &id, &err), BF_OK);
+    bf_hist h;
+    bf_hist_init(&h);
+    bf_hist_add(&h, 2.385);
+    bf_store_hist hs = {0, &h};
     for (int r = 0; r < 2; r++) {
         bf_store_sample smp[6];
         make_samples(r, smp);
         assert_int_equal(bf_store_add_series(s, id, r, smp, 6, &err), BF_OK);
         assert_int_equal(bf_store_add_replication(s, id, r, 123456789u + r,
-                                                  1.5 + r, VALUES[r], &err),
+                                                  1.5 + r, VALUES[r], &hs, r == 0,
+                                                  &err),
                          BF_OK);
     }
-    bf_hist h;
-    bf_hist_init(&h);
-    bf_hist_add(&h, 2.385);
-    assert_int_equal(bf_store_add_distribution(s, id, 0, &h, &err), BF_OK);
-    bf_ci ci[N_KEYS];
-    make_ci(ci);
-    assert_int_equal(bf_store_finish_run(s, id, ci, N_KEYS, "done", &err),
-                     BF_OK);
+    assert_int_equal(bf_store_finish_run(s, id, "done", &err), BF_OK);
     return id;
 }
 
@@ -342,7 +339,7 @@ static void test_store_round_trip(void **state)
     sqlite3 *db = raw_open(f->path);
     assert_string_equal(rows(db, "SELECT key, value FROM meta"
                                  " WHERE key <> 'created_at' ORDER BY key"),
-                        "application|borderflow\nschema_version|1\n");
+                        "application|borderflow\nschema_version|2\n");
     assert_string_equal(rows(db, "PRAGMA journal_mode"), "wal\n");
     assert_int_equal(q_int(db, "PRAGMA application_id"),
                      BF__STORE_APPLICATION_ID);
@@ -459,15 +456,12 @@ static void test_store_views_return_names(void **state)
     bf_store_sample smp[6];
     make_samples(0, smp);
     assert_int_equal(bf_store_add_series(s, id, 0, smp, 6, &err), BF_OK);
-    assert_int_equal(bf_store_add_replication(s, id, 0, 99, 0.25, VALUES[0],
+    assert_int_equal(bf_store_add_replication(s, id, 0, 99, 0.25, VALUES[0], NULL, 0,
                                               &err), BF_OK);
     /* Replication 1 wrote samples but never completed. */
     make_samples(1, smp);
     assert_int_equal(bf_store_add_series(s, id, 1, smp, 6, &err), BF_OK);
-    bf_ci ci[N_KEYS];
-    make_ci(ci);
-    assert_int_equal(bf_store_finish_run(s, id, ci, N_KEYS, "canceled", &err),
-                     BF_OK);
+    assert_int_equal(bf_store_finish_run(s, id, "canceled", &err), BF_OK);
     bf_store_close(s);
 
     sqlite3 *db = raw_open(f->path);
@@ -476,13 +470,15 @@ static void test_store_views_return_names(void **state)
         "1|0|system|||throughput|1/h|238.0625\n"
         "1|0|station|fl_check|researcher|wait_mean|s|41.385\n"
         "1|0|station|sl_check|material|wait_p95|s|812.25\n");
+    /* A canceled run has aggregates over what it stored: one
+     * replication, so no interval. */
     assert_string_equal(
-        rows(db, "SELECT run_id, scope, class, metric, unit, n FROM"
-                 " v_aggregates WHERE mean IS NOT NULL AND ci_low < mean"
-                 " AND mean < ci_high ORDER BY metric"),
-        "1|||throughput|1/h|2\n"
-        "1|fl_check|researcher|wait_mean|s|2\n"
-        "1|sl_check|material|wait_p95|s|2\n");
+        rows(db, "SELECT run_id, scope, class, metric, unit, n, mean FROM"
+                 " v_aggregates WHERE ci_low IS NULL AND half_width IS NULL"
+                 " ORDER BY metric"),
+        "1|||throughput|1/h|1|238.0625\n"
+        "1|fl_check|researcher|wait_mean|s|1|41.385\n"
+        "1|sl_check|material|wait_p95|s|1|812.25\n");
     assert_string_equal(
         rows(db, "SELECT * FROM v_timeseries WHERE metric = 'in_zone'"
                  " ORDER BY t"),
@@ -539,8 +535,9 @@ static void test_store_reopen_adds_run_keeps_first(void **state)
     db = raw_open(f->path);
     assert_string_equal(rows(db, DUMP), before);
     free(before);
+    /* One scenario row per file text; the overrides are the run's. */
     assert_string_equal(rows(db, "SELECT id, scenario_id, overrides FROM runs"),
-                        "1|1|\n2|1|\n3|2|station fl_check.servers=12\n\n");
+                        "1|1|\n2|1|\n3|1|station fl_check.servers=12\n\n");
     assert_int_equal(q_int(db, "SELECT count(DISTINCT uid) FROM runs"), 3);
     assert_int_equal(q_int(db, "SELECT count(*) FROM rep_metrics"), 18);
     sqlite3_close(db);
@@ -556,9 +553,9 @@ static void test_store_duplicate_replication_refused(void **state)
     assert_int_equal(bf_store_open(f->path, &s, &err), BF_OK);
     int64_t id = 0;
     assert_int_equal(begin(s, "", &id, &err), BF_OK);
-    assert_int_equal(bf_store_add_replication(s, id, 0, 10, 0.5, VALUES[0],
+    assert_int_equal(bf_store_add_replication(s, id, 0, 10, 0.5, VALUES[0], NULL, 0,
                                               &err), BF_OK);
-    assert_int_equal(bf_store_add_replication(s, id, 0, 20, 0.75, VALUES[1],
+    assert_int_equal(bf_store_add_replication(s, id, 0, 20, 0.75, VALUES[1], NULL, 0,
                                               &err), BF_ESTORE);
     expect_has(err.msg, f->path);
     expect_has(err.msg, "replication 0 of run 1");
@@ -569,7 +566,7 @@ static void test_store_duplicate_replication_refused(void **state)
     assert_int_equal(bf_store_add_series(s, id, 0, smp, 6, &err), BF_ESTORE);
     expect_has(err.msg, "already stored as complete");
     /* The handle is still usable. */
-    assert_int_equal(bf_store_add_replication(s, id, 1, 30, 0.5, VALUES[1],
+    assert_int_equal(bf_store_add_replication(s, id, 1, 30, 0.5, VALUES[1], NULL, 0,
                                               &err), BF_OK);
     bf_store_close(s);
 
@@ -796,15 +793,9 @@ static void test_store_nan_stored_as_null(void **state)
     double v[N_KEYS] = {NAN, 5.125, INFINITY};
     bf_store_sample smp = {900.0, 1, NAN};
     assert_int_equal(bf_store_add_series(s, id, 0, &smp, 1, &err), BF_OK);
-    assert_int_equal(bf_store_add_replication(s, id, 0, 7, NAN, v, &err),
+    assert_int_equal(bf_store_add_replication(s, id, 0, 7, NAN, v, NULL, 0, &err),
                      BF_OK);
-    bf_ci ci[N_KEYS] = {
-        {1, 41.385, NAN, NAN},   /* one replication: no interval */
-        {0, NAN, NAN, NAN},      /* no observations at all */
-        {1, 238.0625, 0.0, 0.0}, /* a zero-width interval is not NaN */
-    };
-    assert_int_equal(bf_store_finish_run(s, id, ci, N_KEYS, "failed", &err),
-                     BF_OK);
+    assert_int_equal(bf_store_finish_run(s, id, "failed", &err), BF_OK);
     bf_store_close(s);
 
     sqlite3 *db = raw_open(f->path);
@@ -813,12 +804,13 @@ static void test_store_nan_stored_as_null(void **state)
                         "0|null|NULL\n1|real|5.125\n2|real|inf\n");
     assert_string_equal(rows(db, "SELECT wall_s FROM replications"), "NULL\n");
     assert_string_equal(rows(db, "SELECT value FROM timeseries"), "NULL\n");
+    /* No value: n = 0 and no mean; one value: no interval. */
     assert_string_equal(
         rows(db, "SELECT key_index, n, mean, sd, half_width, ci_low, ci_high"
                  " FROM aggregates ORDER BY key_index"),
-        "0|1|41.385|NULL|NULL|NULL|NULL\n"
-        "1|0|NULL|NULL|NULL|NULL|NULL\n"
-        "2|1|238.0625|0|0|238.0625|238.0625\n");
+        "0|0|NULL|NULL|NULL|NULL|NULL\n"
+        "1|1|5.125|0|NULL|NULL|NULL\n"
+        "2|1|inf|0|NULL|NULL|NULL\n");
     assert_string_equal(rows(db, "SELECT status FROM runs"), "failed\n");
     sqlite3_close(db);
     assert_store_sound(f->path);
@@ -832,21 +824,14 @@ static void test_store_finished_run_is_immutable(void **state)
     bf_error_clear(&err);
     assert_int_equal(bf_store_open(f->path, &s, &err), BF_OK);
     int64_t id = store_full_run(s, "");
-    bf_ci ci[N_KEYS];
-    make_ci(ci);
-    assert_int_equal(bf_store_finish_run(s, id, ci, N_KEYS, "failed", &err),
-                     BF_ESTATE);
+    assert_int_equal(bf_store_finish_run(s, id, "failed", &err), BF_ESTATE);
     expect_has(err.msg, f->path);
     expect_has(err.msg, "run 1 is already finished (status 'done')");
-    assert_int_equal(bf_store_add_replication(s, id, 2, 1, 1.0, VALUES[0],
+    assert_int_equal(bf_store_add_replication(s, id, 2, 1, 1.0, VALUES[0], NULL, 0,
                                               &err), BF_ESTATE);
     bf_store_sample smp[6];
     make_samples(2, smp);
     assert_int_equal(bf_store_add_series(s, id, 2, smp, 6, &err), BF_ESTATE);
-    bf_hist h;
-    bf_hist_init(&h);
-    bf_hist_add(&h, 1.0);
-    assert_int_equal(bf_store_add_distribution(s, id, 1, &h, &err), BF_ESTATE);
     bf_store_close(s);
 
     sqlite3 *db = raw_open(f->path);
@@ -869,11 +854,11 @@ static void test_store_bad_arguments_store_nothing(void **state)
     int64_t id = 0;
     assert_int_equal(begin(s, "", &id, &err), BF_OK);
 
-    assert_int_equal(bf_store_add_replication(s, 42, 0, 1, 1.0, VALUES[0],
+    assert_int_equal(bf_store_add_replication(s, 42, 0, 1, 1.0, VALUES[0], NULL, 0,
                                               &err), BF_ESTORE);
     expect_has(err.msg, f->path);
     expect_has(err.msg, "has no run 42");
-    assert_int_equal(bf_store_add_replication(s, id, -1, 1, 1.0, VALUES[0],
+    assert_int_equal(bf_store_add_replication(s, id, -1, 1, 1.0, VALUES[0], NULL, 0,
                                               &err), BF_EINVAL);
     expect_has(err.msg, "numbered from 0");
 
@@ -888,25 +873,23 @@ static void test_store_bad_arguments_store_nothing(void **state)
     assert_int_equal(bf_store_add_series(s, id, 0, smp, 3, &err), BF_ESTORE);
     expect_has(err.msg, "series 0 already has a sample at t = 0 s");
 
+    /* A histogram filed under a key the run does not have, or two under
+     * one key: the whole replication is refused. */
     bf_hist h;
     bf_hist_init(&h);
     bf_hist_add(&h, 1.0);
-    assert_int_equal(bf_store_add_distribution(s, id, N_KEYS, &h, &err),
-                     BF_EINVAL);
-    expect_has(err.msg, "declares 3 metric keys");
-    assert_int_equal(bf_store_add_distribution(s, id, 2, &h, &err), BF_OK);
-    assert_int_equal(bf_store_add_distribution(s, id, 2, &h, &err), BF_ESTORE);
-    expect_has(err.msg, "distribution of metric key 2 of run 1");
-    expect_has(err.msg, "already stored");
+    bf_store_hist hs[2] = {{N_KEYS, &h}, {1, &h}};
+    assert_int_equal(bf_store_add_replication(s, id, 0, 1, 1.0, VALUES[0], hs, 1,
+                                              &err), BF_EINVAL);
+    expect_has(err.msg, "filed under metric key 3, but the run declares 3");
+    hs[0].key = 1;
+    assert_int_equal(bf_store_add_replication(s, id, 0, 1, 1.0, VALUES[0], hs, 2,
+                                              &err), BF_EINVAL);
+    expect_has(err.msg, "two histograms are filed under metric key 1");
 
-    bf_ci ci[N_KEYS];
-    make_ci(ci);
-    assert_int_equal(bf_store_finish_run(s, id, ci, 2, "done", &err),
-                     BF_EINVAL);
-    expect_has(err.msg, "2 aggregates given, but the run declares 3");
-    assert_int_equal(bf_store_finish_run(s, id, ci, N_KEYS, "finished", &err),
-                     BF_EINVAL);
-    expect_has(err.msg, "'finished' is not one of done, failed, canceled");
+    assert_int_equal(bf_store_finish_run(s, id, "finished", &err), BF_EINVAL);
+    expect_has(err.msg,
+               "'finished' is not one of done, partial, failed, canceled");
 
     /* A key declared twice is refused with the run: no half-begun run. */
     bf_store_key twice[2] = {KEYS[0], KEYS[0]};
@@ -926,7 +909,7 @@ static void test_store_bad_arguments_store_nothing(void **state)
     assert_int_equal(q_int(db, "SELECT count(*) FROM timeseries"), 0);
     assert_int_equal(q_int(db, "SELECT count(*) FROM replications"), 0);
     assert_int_equal(q_int(db, "SELECT count(*) FROM aggregates"), 0);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM distributions"), 1);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM rep_hist"), 0);
     assert_string_equal(rows(db, "SELECT status FROM runs"), "running\n");
     sqlite3_close(db);
     assert_store_sound(f->path);
@@ -948,17 +931,43 @@ static void test_store_distribution_buckets(void **state)
     for (int i = 0; i < 3; i++)
         bf_hist_add(&h, 2.385);
     bf_hist_add(&h, 1000.5); /* 512 (1 + 61/64) = 1000 <= x < 1008 */
-    assert_int_equal(bf_store_add_distribution(s, id, 1, &h, &err), BF_OK);
+    bf_store_hist hs = {1, &h};
+    assert_int_equal(bf_store_add_replication(s, id, 0, 7, 0.5, VALUES[0], &hs, 1,
+                                              &err), BF_OK);
+    /* A second replication: the pooled distribution is the sum. */
+    bf_hist h2;
+    bf_hist_init(&h2);
+    bf_hist_add(&h2, 2.39);
+    bf_hist_add(&h2, 65536.0);
+    hs.hist = &h2;
+    assert_int_equal(bf_store_add_replication(s, id, 1, 7, 0.5, VALUES[1], &hs, 1,
+                                              &err), BF_OK);
+    /* The pooled table is derived when the run finishes. */
+    sqlite3 *db = raw_open(f->path);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM distributions"), 0);
+    sqlite3_close(db);
+    assert_int_equal(bf_store_finish_run(s, id, "done", &err), BF_OK);
     bf_store_close(s);
 
-    sqlite3 *db = raw_open(f->path);
+    db = raw_open(f->path);
+    /* The blobs, worked by hand.  Replication 0: format 01; slot 0
+     * (underflow) 00, count 02; slot 717 (bucket 716: 2.385 in [2.375,
+     * 2.40625)) as the varint CD 05, count 03; slot 1278 (bucket 1277:
+     * 1000.5) as the delta 561, B1 04, count 01.  Replication 1: slot 717
+     * CD 05, count 01; slot 1665 (bucket 1664: 65536 = 2^16) as the delta
+     * 948, B4 07, count 01. */
+    assert_string_equal(
+        rows(db, "SELECT replication, key_index, hex(counts) FROM rep_hist"
+                 " ORDER BY replication"),
+        "0|1|010002CD0503B10401\n1|1|01CD0501B40701\n");
     assert_string_equal(
         rows(db, "SELECT lo, hi, count FROM distributions ORDER BY lo"),
-        "0|0.0009765625|2\n2.375|2.40625|3\n1000|1008|1\n");
+        "0|0.0009765625|2\n2.375|2.40625|4\n1000|1008|1\n65536|66560|1\n");
     assert_string_equal(
         rows(db, "SELECT scope, metric, sum(count) FROM v_distributions"),
-        "sl_check|wait_p95|6\n");
+        "sl_check|wait_p95|8\n");
     sqlite3_close(db);
+    assert_store_sound(f->path);
 }
 
 /* The process dies (no close, no finish) between calls: everything that
@@ -977,7 +986,7 @@ static void test_store_survives_process_death(void **state)
         make_samples(1, smp);
         if (bf_store_open(f->path, &s, &err) != BF_OK ||
             begin(s, "", &id, &err) != BF_OK ||
-            bf_store_add_replication(s, id, 0, 5, 0.5, VALUES[0], &err) !=
+            bf_store_add_replication(s, id, 0, 5, 0.5, VALUES[0], NULL, 0, &err) !=
                 BF_OK ||
             bf_store_add_series(s, id, 1, smp, 6, &err) != BF_OK)
             _exit(1);
@@ -1007,8 +1016,7 @@ static void test_store_survives_process_death(void **state)
     bf_error err;
     bf_error_clear(&err);
     assert_int_equal(bf_store_open(f->path, &s, &err), BF_OK);
-    assert_int_equal(bf_store_finish_run(s, 1, NULL, 0, "canceled", &err),
-                     BF_OK);
+    assert_int_equal(bf_store_finish_run(s, 1, "canceled", &err), BF_OK);
     bf_store_close(s);
     assert_store_sound(f->path);
 }
@@ -1025,9 +1033,9 @@ static void test_store_two_handles_one_file(void **state)
     assert_int_equal(begin(a, "", &ia, &err), BF_OK);
     assert_int_equal(begin(b, "", &ib, &err), BF_OK);
     assert_int_not_equal(ia, ib);
-    assert_int_equal(bf_store_add_replication(b, ia, 0, 1, 1.0, VALUES[0],
+    assert_int_equal(bf_store_add_replication(b, ia, 0, 1, 1.0, VALUES[0], NULL, 0,
                                               &err), BF_OK);
-    assert_int_equal(bf_store_add_replication(a, ia, 0, 1, 1.0, VALUES[1],
+    assert_int_equal(bf_store_add_replication(a, ia, 0, 1, 1.0, VALUES[1], NULL, 0,
                                               &err), BF_ESTORE);
     bf_store_close(a);
     bf_store_close(b);
@@ -1059,6 +1067,276 @@ static void test_store_seed_above_int64_is_exact(void **state)
     sqlite3_close(db);
 }
 
+
+/* ---- schema 2: points, reopening, sweeps, comparisons ------------------ */
+
+static void test_store_point_key(void **state)
+{
+    (void)state;
+    static const char *const k1[] = {"simulation.seed", "station.fl_check.servers",
+                                     "simulation.replications"};
+    static const char *const v1[] = {"20230905", "10", "20"};
+    static const char *const k2[] = {"station.fl_check.servers", "simulation.replications",
+                                     "simulation.seed"};
+    static const char *const v2[] = {"10", "40", "20230905"};
+    char a[17], b[17], c[17];
+    bf_store_point_key(k1, v1, 3, a);
+    /* Order and the replication count do not matter... */
+    bf_store_point_key(k2, v2, 3, b);
+    assert_string_equal(a, b);
+    bf_store_point_key(k1, v1, 2, c);
+    assert_string_equal(a, c);
+    /* ... any other parameter does. */
+    static const char *const v3[] = {"20230906", "10", "20"};
+    bf_store_point_key(k1, v3, 3, c);
+    assert_string_not_equal(a, c);
+    assert_int_equal(strlen(a), 16);
+    for (int i = 0; i < 16; i++)
+        assert_true(strchr("0123456789abcdef", a[i]) != NULL);
+}
+
+/* A run finished, reopened for more replications, finished again: the
+ * first replications untouched, aggregates recomputed over all of them
+ * (bit for bit bf_ci95 of the values in replication order). */
+static void test_store_reopen_extends_and_recomputes(void **state)
+{
+    fixture *f = *state;
+    bf_store *s = NULL;
+    bf_error err;
+    bf_error_clear(&err);
+    assert_int_equal(bf_store_open(f->path, &s, &err), BF_OK);
+    assert_int_equal(bf_store_set_command_line(s, "borderflow run first"), BF_OK);
+    int64_t id = store_full_run(s, "");
+    bf_store_close(s);
+    sqlite3 *db = raw_open(f->path);
+    char *first = strdup(rows(db, "SELECT * FROM replications ORDER BY replication"));
+    sqlite3_close(db);
+
+    assert_int_equal(bf_store_open(f->path, &s, &err), BF_OK);
+    assert_int_equal(bf_store_set_command_line(s, "borderflow run --resume -r 3"), BF_OK);
+    bf_store_run_info info;
+    assert_int_equal(bf_store_find_point(s, "0000000000000000", 0, &info, &err), BF_OK);
+    assert_int_equal(info.run_id, 0);
+    char pk[17];
+    bf_store_point_key(PARAM_KEYS, PARAM_VALUES, 2, pk);
+    assert_int_equal(bf_store_find_point(s, pk, 0, &info, &err), BF_OK);
+    assert_int_equal(info.run_id, id);
+    assert_string_equal(info.status, "done");
+    assert_int_equal(info.replications_done, 2);
+    assert_int_equal(bf_store_check_keys(s, id, KEYS, N_KEYS, SERIES, N_SERIES, &err), BF_OK);
+    assert_int_equal(bf_store_check_keys(s, id, KEYS, N_KEYS - 1, SERIES, N_SERIES, &err),
+                     BF_ESTORE);
+    expect_has(err.msg, "cannot continue run 1: its metric key 2 is system");
+    expect_has(err.msg, "but this borderflow computes fewer metrics");
+
+    assert_int_equal(bf_store_reopen_run(s, id, 3, &err), BF_OK);
+    double v2[N_KEYS] = {43.125, 801.0, 240.5};
+    assert_int_equal(bf_store_add_replication(s, id, 2, 7, 1.0, v2, NULL, 0, &err), BF_OK);
+    assert_int_equal(bf_store_finish_run(s, id, "done", &err), BF_OK);
+    int *reps = NULL;
+    size_t n = 0;
+    assert_int_equal(bf_store_stored_reps(s, id, &reps, &n, &err), BF_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(reps[2], 2);
+    bf_free(reps);
+    bf_ci ci[N_KEYS];
+    assert_int_equal(bf_store_aggregates(s, id, ci, N_KEYS, &err), BF_OK);
+    for (int k = 0; k < N_KEYS; k++) {
+        double x[3] = {VALUES[0][k], VALUES[1][k], v2[k]};
+        bf_ci want = bf_ci95(x, 3);
+        assert_int_equal(ci[k].n, 3);
+        assert_true(ci[k].mean == want.mean);
+        assert_true(ci[k].half_width == want.half_width);
+    }
+    double vals[4];
+    assert_int_equal(bf_store_rep_values(s, id, 1, 4, vals, &err), BF_OK);
+    assert_true(vals[0] == VALUES[0][1] && vals[2] == 801.0 && isnan(vals[3]));
+    bf_store_close(s);
+
+    db = raw_open(f->path);
+    assert_string_equal(rows(db, "SELECT * FROM replications WHERE replication < 2"
+                                 " ORDER BY replication"), first);
+    free(first);
+    assert_string_equal(rows(db, "SELECT status, replications_planned FROM runs"), "done|3\n");
+    /* Each command that stored replications is an invocation. */
+    assert_string_equal(rows(db, "SELECT p.replication, i.command_line FROM replications p"
+                                 " JOIN invocations i ON i.id = p.invocation_id"
+                                 " ORDER BY p.replication"),
+                        "0|borderflow run first\n1|borderflow run first\n"
+                        "2|borderflow run --resume -r 3\n");
+    sqlite3_close(db);
+    assert_store_sound(f->path);
+}
+
+/* 'done' is only recorded when replications 0..planned-1 are all in. */
+static void test_store_done_needs_all_planned(void **state)
+{
+    fixture *f = *state;
+    bf_store *s = NULL;
+    bf_error err;
+    bf_error_clear(&err);
+    assert_int_equal(bf_store_open(f->path, &s, &err), BF_OK);
+    int64_t id = 0;
+    assert_int_equal(begin(s, "", &id, &err), BF_OK);
+    /* Replication 1 only, of 0..1: a shard's share. */
+    assert_int_equal(bf_store_add_replication(s, id, 1, 7, 1.0, VALUES[1], NULL, 0, &err),
+                     BF_OK);
+    assert_int_equal(bf_store_finish_run(s, id, "done", &err), BF_OK);
+    bf_store_run_info info;
+    assert_int_equal(bf_store_run_info_get(s, id, &info, &err), BF_OK);
+    assert_string_equal(info.status, "partial");
+    assert_int_equal(bf_store_run_info_get(s, 99, &info, &err), BF_ESTORE);
+    bf_store_close(s);
+    assert_store_sound(f->path);
+}
+
+static void test_store_discard_incomplete(void **state)
+{
+    fixture *f = *state;
+    bf_store *s = NULL;
+    bf_error err;
+    bf_error_clear(&err);
+    assert_int_equal(bf_store_open(f->path, &s, &err), BF_OK);
+    int64_t id = 0;
+    assert_int_equal(begin(s, "", &id, &err), BF_OK);
+    bf_store_sample smp[6];
+    make_samples(0, smp);
+    assert_int_equal(bf_store_add_series(s, id, 0, smp, 6, &err), BF_OK);
+    assert_int_equal(bf_store_add_replication(s, id, 0, 7, 1.0, VALUES[0], NULL, 0, &err),
+                     BF_OK);
+    make_samples(1, smp);
+    assert_int_equal(bf_store_add_series(s, id, 1, smp, 6, &err), BF_OK);
+    /* Replication 1 never completed; running it again would collide. */
+    assert_int_equal(bf_store_add_series(s, id, 1, smp, 6, &err), BF_ESTORE);
+    int64_t gone = -1;
+    assert_int_equal(bf_store_discard_incomplete(s, id, &gone, &err), BF_OK);
+    assert_int_equal(gone, 6);
+    assert_int_equal(bf_store_add_series(s, id, 1, smp, 6, &err), BF_OK);
+    assert_int_equal(bf_store_add_replication(s, id, 1, 7, 1.0, VALUES[1], NULL, 0, &err),
+                     BF_OK);
+    assert_int_equal(bf_store_discard_incomplete(s, id, &gone, &err), BF_OK);
+    assert_int_equal(gone, 0);
+    bf_store_close(s);
+    sqlite3 *db = raw_open(f->path);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM timeseries"), 12);
+    sqlite3_close(db);
+    assert_store_sound(f->path);
+}
+
+static void test_store_sweeps_and_comparisons(void **state)
+{
+    fixture *f = *state;
+    bf_store *s = NULL;
+    bf_error err;
+    bf_error_clear(&err);
+    assert_int_equal(bf_store_open(f->path, &s, &err), BF_OK);
+    int64_t a = store_full_run(s, "station fl_check.servers=10\n");
+    int64_t b = 0;
+    static const char *const KEYS2[] = {"simulation.seed", "station fl_check.servers"};
+    static const char *const VALS2[] = {"20230905", "12"};
+    bf_run_record r = record("station fl_check.servers=12\n", 20230905);
+    r.param_keys = KEYS2;
+    r.param_values = VALS2;
+    assert_int_equal(bf_store_begin_run(s, &r, KEYS, N_KEYS, SERIES, N_SERIES, &b, &err), BF_OK);
+
+    const char *keys[] = {"station.fl_check.servers"};
+    bf_store_sweep_record sr = {.sweep_key = "00112233445566ff", .scenario_name = "hetao",
+                                .scenario_path = "h.ini", .scenario_text = SCENARIO,
+                                .base_overrides = "",
+                                .definition = "station.fl_check.servers=10,12\n",
+                                .keys = keys, .n_keys = 1, .n_points = 2, .command_line = "sweep"};
+    int64_t sw = 0, sw2 = 0;
+    assert_int_equal(bf_store_sweep_begin(s, &sr, &sw, &err), BF_OK);
+    assert_int_equal(bf_store_sweep_begin(s, &sr, &sw2, &err), BF_OK);
+    assert_int_equal(sw, sw2); /* one row per definition */
+    assert_int_equal(bf_store_sweep_add_point(s, sw, 0, a, "station.fl_check.servers=10", &err),
+                     BF_OK);
+    assert_int_equal(bf_store_sweep_add_point(s, sw, 0, a, "station.fl_check.servers=10", &err),
+                     BF_OK);
+    assert_int_equal(bf_store_sweep_add_point(s, sw, 1, b, "station.fl_check.servers=12", &err),
+                     BF_OK);
+    /* Point 0 is run a's point; run b is another. */
+    assert_int_equal(bf_store_sweep_add_point(s, sw, 0, b, "x", &err), BF_ESTORE);
+    expect_has(err.msg, "already linked to run 1, a run of another point");
+    /* The sweep's link is preferred when a point has several runs. */
+    bf_store_run_info info;
+    char pk[17];
+    bf_store_point_key(PARAM_KEYS, PARAM_VALUES, 2, pk);
+    int64_t a2 = store_full_run(s, "station fl_check.servers=10\n");
+    assert_int_equal(bf_store_find_point(s, pk, sw, &info, &err), BF_OK);
+    assert_int_equal(info.run_id, a);
+    assert_int_equal(bf_store_find_point(s, pk, 0, &info, &err), BF_OK);
+    assert_int_equal(info.run_id, a2); /* as many replications: the latest */
+
+    bf_store_diff d = {.scope_kind = "station", .scope = "fl_check", .class_name = "",
+                       .metric = "wait_mean", .unit = "s", .n = 2, .base_mean = 40.0,
+                       .policy_mean = 30.0, .diff_mean = -10.0, .diff_sd = 1.0,
+                       .half_width = 2.5, .significant = true};
+    bf_store_comparison c = {.base_run_id = a, .policy_run_id = a2, .replications = 2,
+                             .common_random_numbers = true, .command_line = "compare"};
+    int64_t cid = 0;
+    assert_int_equal(bf_store_add_comparison(s, &c, &d, 1, &cid, &err), BF_OK);
+    assert_int_equal(cid, 1);
+    c.policy_run_id = 77;
+    assert_int_equal(bf_store_add_comparison(s, &c, &d, 1, &cid, &err), BF_ESTORE);
+    expect_has(err.msg, "has no run 77");
+    bf_store_close(s);
+
+    sqlite3 *db = raw_open(f->path);
+    assert_string_equal(rows(db, "SELECT sweep_id, point_index, run_id, point FROM sweep_points"
+                                 " ORDER BY 2"),
+                        "1|0|1|station.fl_check.servers=10\n1|1|2|station.fl_check.servers=12\n");
+    /* The test run's parameters do not name the key: no value. */
+    assert_string_equal(rows(db, "SELECT DISTINCT sweep_id, point_index, key, value"
+                                 " FROM v_sweep_values ORDER BY 2"),
+                        "1|0|station.fl_check.servers|NULL\n"
+                        "1|1|station.fl_check.servers|NULL\n");
+    assert_string_equal(rows(db, "SELECT comparison_id, base_scenario, metric, diff_mean, ci_low,"
+                                 " ci_high, significant FROM v_comparisons"),
+                        "1|hetao-baseline|wait_mean|-10|-12.5|-7.5|1\n");
+    /* One scenario row: the text is the same, the overrides are the runs'. */
+    assert_int_equal(q_int(db, "SELECT count(*) FROM scenarios"), 1);
+    sqlite3_close(db);
+    assert_store_sound(f->path);
+}
+
+static void test_store_old_schema_refused(void **state)
+{
+    fixture *f = *state;
+    bf_store *s = NULL;
+    bf_error err;
+    assert_int_equal(bf_store_open(f->path, &s, &err), BF_OK);
+    bf_store_close(s);
+    sqlite3 *db = raw_open(f->path);
+    exec_ok(db, "UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+    sqlite3_close(db);
+    size_t n0;
+    char *before = slurp(f->path, &n0);
+    assert_int_equal(bf_store_open(f->path, &s, &err), BF_ESTORE);
+    expect_has(err.msg, "has schema version 1; this borderflow writes version 2");
+    expect_has(err.msg, "written by an older borderflow");
+    size_t n1;
+    char *after = slurp(f->path, &n1);
+    assert_int_equal(n0, n1);
+    assert_memory_equal(before, after, n0);
+    free(before);
+    free(after);
+}
+
+static void test_store_in_memory(void **state)
+{
+    (void)state;
+    bf_store *s = NULL;
+    bf_error err;
+    assert_int_equal(bf_store_open(":memory:", &s, &err), BF_OK);
+    assert_int_equal(store_full_run(s, ""), 1);
+    bf_ci ci[N_KEYS];
+    assert_int_equal(bf_store_aggregates(s, 1, ci, N_KEYS, &err), BF_OK);
+    assert_int_equal(ci[0].n, 2);
+    assert_int_equal(bf_store_aggregates(s, 1, ci, 2, &err), BF_EINVAL);
+    bf_store_close(s);
+}
+
 /* ---- allocation failures ---------------------------------------------- */
 
 /* The sequence of calls a runner makes, stopping at the first failure.
@@ -1084,22 +1362,21 @@ static int run_sequence(const char *path, bf_status *failed, bf_error *err)
             ok += st == BF_OK;
         }
         if (st == BF_OK) {
-            st = bf_store_add_replication(s, id, r, 11, 0.5, VALUES[r], err);
+            bf_hist h;
+            bf_hist_init(&h);
+            bf_hist_add(&h, 0.0001);
+            bf_hist_add(&h, 2.385 + r);
+            bf_store_hist hs = {1, &h};
+            st = bf_store_add_replication(s, id, r, 11, 0.5, VALUES[r], &hs, 1, err);
             ok += st == BF_OK;
         }
     }
-    bf_hist h;
-    bf_hist_init(&h);
-    bf_hist_add(&h, 0.0001);
-    bf_hist_add(&h, 2.385);
     if (st == BF_OK) {
-        st = bf_store_add_distribution(s, id, 1, &h, err);
+        st = bf_store_finish_run(s, id, "done", err);
         ok += st == BF_OK;
     }
-    bf_ci ci[N_KEYS];
-    make_ci(ci);
     if (st == BF_OK) {
-        st = bf_store_finish_run(s, id, ci, N_KEYS, "done", err);
+        st = bf_store_reopen_run(s, id, 3, err);
         ok += st == BF_OK;
     }
     bf_store_close(s);
@@ -1236,6 +1513,13 @@ int main(void)
         T(test_store_two_handles_one_file),
         T(test_store_seed_above_int64_is_exact),
         T(test_store_alloc_failures_leave_sound_store),
+        cmocka_unit_test(test_store_point_key),
+        T(test_store_reopen_extends_and_recomputes),
+        T(test_store_done_needs_all_planned),
+        T(test_store_discard_incomplete),
+        T(test_store_sweeps_and_comparisons),
+        T(test_store_old_schema_refused),
+        cmocka_unit_test(test_store_in_memory),
 #undef T
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
