@@ -84,35 +84,6 @@ static void fmt_val(double v, scale sc, char *buf, size_t len)
         snprintf(buf, len, "%.3g%s", v / sc.div, sc.suffix);
 }
 
-static void csvq(FILE *f, const char *s, out_format fmt)
-{
-    if (fmt == OUT_CSV && strpbrk(s, ",\"\n")) {
-        fputc('"', f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else {
-        fputs(s, f);
-    }
-}
-
-static void jstr(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(f, "\\u%04x", *s);
-        else
-            fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void jnum(FILE *f, double v)
 {
     if (isfinite(v))
@@ -126,10 +97,10 @@ static void print_result(FILE *f, out_format fmt, const bf_point *b, const bf_po
 {
     if (fmt == OUT_JSON) {
         fprintf(f, "{\"base\": {\"scenario\": ");
-        jstr(f, b->sc->model->name);
+        out_json_str(f, b->sc->model->name);
         fprintf(f, ", \"run_id\": %" PRId64 ", \"seed\": %" PRIu64 "}, \"policy\": {\"scenario\": ",
                 base_run, b->sc->model->seed);
-        jstr(f, p->sc->model->name);
+        out_json_str(f, p->sc->model->name);
         fprintf(f, ", \"run_id\": %" PRId64 ", \"seed\": %" PRIu64 "}, \"replications\": %d, "
                    "\"common_random_numbers\": %s, \"comparison_id\": %" PRId64 ", \"rows\": [",
                 policy_run, p->sc->model->seed, r->replications, r->crn ? "true" : "false",
@@ -138,15 +109,15 @@ static void print_result(FILE *f, out_format fmt, const bf_point *b, const bf_po
             const bf_compare_row *row = &r->rows[i];
             const bf_paired *q = &row->p;
             fprintf(f, "%s\n  {\"scope_kind\": ", i ? "," : "");
-            jstr(f, row->key->scope_kind);
+            out_json_str(f, row->key->scope_kind);
             fputs(", \"scope\": ", f);
-            jstr(f, row->key->scope);
+            out_json_str(f, row->key->scope);
             fputs(", \"class\": ", f);
-            jstr(f, row->key->class_name);
+            out_json_str(f, row->key->class_name);
             fputs(", \"metric\": ", f);
-            jstr(f, row->key->metric);
+            out_json_str(f, row->key->metric);
             fputs(", \"unit\": ", f);
-            jstr(f, row->key->unit);
+            out_json_str(f, row->key->unit);
             fprintf(f, ", \"n\": %zu, \"base_mean\": ", q->n);
             jnum(f, q->base_mean);
             fputs(", \"policy_mean\": ", f);
@@ -175,7 +146,7 @@ static void print_result(FILE *f, out_format fmt, const bf_point *b, const bf_po
             const char *cols[] = {row->key->scope_kind, row->key->scope, row->key->class_name,
                                   row->key->metric, row->key->unit};
             for (int c = 0; c < 5; c++) {
-                csvq(f, cols[c], fmt);
+                out_field(f, fmt, cols[c]);
                 fputc(sep, f);
             }
             fprintf(f, "%zu", q->n);

@@ -193,35 +193,6 @@ static void print_sep(FILE *f, out_format fmt, bool first)
         fputc(fmt == OUT_TSV ? '\t' : ',', f);
 }
 
-static void print_field(FILE *f, out_format fmt, const char *s)
-{
-    if (fmt == OUT_CSV && strpbrk(s, ",\"\n")) {
-        fputc('"', f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else {
-        fputs(s, f);
-    }
-}
-
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(f, "\\u%04x", *s);
-        else
-            fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 /* The value of varied key `key` at point p, from its label. */
 static const char *point_value(const bf_point *p, const char *key, char *buf, size_t len)
 {
@@ -247,9 +218,9 @@ static void print_points(FILE *f, out_format fmt, const bf_sweep *sw,
                     i + 1, p->point_key);
             for (size_t k = 0; k < nv; k++) {
                 fprintf(f, "%s", k ? ", " : "");
-                json_string(f, vs[k].key);
+                out_json_str(f, vs[k].key);
                 fputs(": ", f);
-                json_string(f, point_value(p, vs[k].key, buf, sizeof buf));
+                out_json_str(f, point_value(p, vs[k].key, buf, sizeof buf));
             }
             fputc('}', f);
             if (rep) {
@@ -257,7 +228,7 @@ static void print_points(FILE *f, out_format fmt, const bf_sweep *sw,
                 fprintf(f, ", \"run_id\": %lld, \"replications\": %d, \"target\": %d, "
                            "\"ran\": %d, \"status\": ",
                         (long long)r->run_id, r->stored, r->target, r->ran);
-                json_string(f, r->status[0] ? r->status : "none");
+                out_json_str(f, r->status[0] ? r->status : "none");
                 if (precision)
                     fprintf(f, ", \"needed\": %d, \"precise\": %s", r->needed,
                             r->precise ? "true" : "false");
@@ -311,12 +282,12 @@ static void print_points(FILE *f, out_format fmt, const bf_sweep *sw,
         return;
     }
     /* tsv / csv */
-    print_field(f, fmt, "point");
+    out_field(f, fmt, "point");
     print_sep(f, fmt, false);
-    print_field(f, fmt, "point_key");
+    out_field(f, fmt, "point_key");
     for (size_t k = 0; k < nv; k++) {
         print_sep(f, fmt, false);
-        print_field(f, fmt, vs[k].key);
+        out_field(f, fmt, vs[k].key);
     }
     if (rep)
         fputs(fmt == OUT_TSV ? "\trun_id\treplications\ttarget\tran\tstatus"
@@ -331,7 +302,7 @@ static void print_points(FILE *f, out_format fmt, const bf_sweep *sw,
         fputs(p->point_key, f);
         for (size_t k = 0; k < nv; k++) {
             print_sep(f, fmt, false);
-            print_field(f, fmt, point_value(p, vs[k].key, buf, sizeof buf));
+            out_field(f, fmt, point_value(p, vs[k].key, buf, sizeof buf));
         }
         if (rep) {
             const bf_point_result *r = &rep->points[i];

@@ -25,9 +25,9 @@ int out_parse_format(const char *name, out_format *fmt)
 
 /* ---- long formats --------------------------------------------------- */
 
-static void csv_field(FILE *f, const char *s, char sep)
+void out_field(FILE *f, out_format fmt, const char *s)
 {
-    if (sep == '\t' || !strpbrk(s, ",\"\n")) {
+    if (fmt != OUT_CSV || !strpbrk(s, ",\"\n")) {
         fputs(s, f);
         return;
     }
@@ -48,7 +48,7 @@ static void num(FILE *f, double v, bool json)
         fprintf(f, "%.10g", v);
 }
 
-static void json_str(FILE *f, const char *s)
+void out_json_str(FILE *f, const char *s)
 {
     fputc('"', f);
     for (; *s; s++) {
@@ -67,12 +67,12 @@ static void long_format(FILE *f, out_format fmt, const bf_model *m, const bf_cat
 {
     if (fmt == OUT_JSON) {
         fprintf(f, "{\"scenario\":");
-        json_str(f, m->name);
+        out_json_str(f, m->name);
         fprintf(f, ",\"replications\":%d,\"seed\":%llu,\"horizon_s\":%.10g,\"warmup_s\":%.10g",
                 res->n_reps, (unsigned long long)m->seed, m->horizon, m->warmup);
         if (db) {
             fprintf(f, ",\"store\":");
-            json_str(f, db);
+            out_json_str(f, db);
             fprintf(f, ",\"run_id\":%lld", run_id);
         }
         fprintf(f, ",\"metrics\":[");
@@ -80,15 +80,15 @@ static void long_format(FILE *f, out_format fmt, const bf_model *m, const bf_cat
             const bf_metric_key *k = &cat->keys[i];
             const bf_ci *c = &res->ci[i];
             fprintf(f, "%s\n{\"scope_kind\":", i ? "," : "");
-            json_str(f, k->scope_kind);
+            out_json_str(f, k->scope_kind);
             fprintf(f, ",\"scope\":");
-            json_str(f, k->scope);
+            out_json_str(f, k->scope);
             fprintf(f, ",\"class\":");
-            json_str(f, k->class_name);
+            out_json_str(f, k->class_name);
             fprintf(f, ",\"metric\":");
-            json_str(f, k->metric);
+            out_json_str(f, k->metric);
             fprintf(f, ",\"unit\":");
-            json_str(f, k->unit);
+            out_json_str(f, k->unit);
             fprintf(f, ",\"n\":%zu,\"mean\":", c->n);
             num(f, c->mean, true);
             fprintf(f, ",\"half_width\":");
@@ -106,7 +106,7 @@ static void long_format(FILE *f, out_format fmt, const bf_model *m, const bf_cat
         const bf_ci *c = &res->ci[i];
         const char *fields[] = {m->name, k->scope_kind, k->scope, k->class_name, k->metric, k->unit};
         for (size_t j = 0; j < 6; j++) {
-            csv_field(f, fields[j], sep);
+            out_field(f, fmt, fields[j]);
             fputc(sep, f);
         }
         fprintf(f, "%zu%c", c->n, sep);
