@@ -241,7 +241,18 @@ static void table(FILE *f, const bf_model *m, const bf_catalog *cat, const bf_ru
         const bf_node *nd = &m->nodes[n];
         if (nd->kind != BF_NODE_STATION)
             continue;
-        fprintf(f, "  %-14s %-6s %7u ", nd->name, bf_line_name(nd->line), nd->servers);
+        /* With a staffing schedule: the range of servers on duty. */
+        char servers[24];
+        if (nd->n_shifts) {
+            uint32_t lo = nd->shift_servers[0];
+            for (size_t k = 1; k < nd->n_shifts; k++)
+                if (nd->shift_servers[k] < lo)
+                    lo = nd->shift_servers[k];
+            snprintf(servers, sizeof servers, "%u-%u", lo, nd->servers);
+        } else {
+            snprintf(servers, sizeof servers, "%u", nd->servers);
+        }
+        fprintf(f, "  %-14s %-6s %7s ", nd->name, bf_line_name(nd->line), servers);
         v = get(cat, res, "station", nd->name, "", "throughput", &hw);
         cell_num(f, v, hw, 14, "%.1f");
         v = get(cat, res, "station", nd->name, "", "utilization", &hw);
