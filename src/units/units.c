@@ -315,24 +315,37 @@ bf_status bf_parse_number(const char *s, double *out, char *why, size_t why_len)
     return BF_OK;
 }
 
+/* The number a quantity starts with (leading blanks skipped); on failure
+ * the sentence says what was expected (`hint`).  OUT: *v, and *rest
+ * pointing after the number. */
+static bf_status lead_number(const char *s, const char *hint, double *v, const char **rest,
+                             char *why, size_t why_len)
+{
+    char q[QUOTE_MAX + 4];
+    const char *p = skip_blanks(s);
+    if (*p == '\0')
+        return fail(why, why_len, "empty value; %s", hint);
+    switch (scan_number(p, v, &p, why, why_len)) {
+    case SCAN_OK:
+        *rest = p;
+        return BF_OK;
+    case SCAN_NONE:
+        return fail(why, why_len, "%s, not '%s'", hint, clip(p, strlen(p), q));
+    case SCAN_BAD:
+        break;
+    }
+    return BF_EINVAL;
+}
+
 bf_status bf_parse_duration(const char *s, double *out_s, char *why, size_t why_len)
 {
     assert(s && out_s);
     char q[QUOTE_MAX + 4];
     clear_why(why, why_len);
-    const char *p = skip_blanks(s);
-    if (*p == '\0')
-        return fail(why, why_len, "empty value; %s", DURATION_HINT);
     double v;
-    switch (scan_number(p, &v, &p, why, why_len)) {
-    case SCAN_OK:
-        break;
-    case SCAN_NONE:
-        return fail(why, why_len, "%s, not '%s'", DURATION_HINT,
-                    clip(p, strlen(p), q));
-    case SCAN_BAD:
+    const char *p;
+    if (lead_number(s, DURATION_HINT, &v, &p, why, why_len) != BF_OK)
         return BF_EINVAL;
-    }
 
     p = skip_blanks(p);
     if (*p == '\0')
@@ -366,19 +379,10 @@ bf_status bf_parse_rate(const char *s, double *out_per_s, char *why, size_t why_
     assert(s && out_per_s);
     char q[QUOTE_MAX + 4];
     clear_why(why, why_len);
-    const char *p = skip_blanks(s);
-    if (*p == '\0')
-        return fail(why, why_len, "empty value; %s", RATE_HINT);
     double v;
-    switch (scan_number(p, &v, &p, why, why_len)) {
-    case SCAN_OK:
-        break;
-    case SCAN_NONE:
-        return fail(why, why_len, "%s, not '%s'", RATE_HINT,
-                    clip(p, strlen(p), q));
-    case SCAN_BAD:
+    const char *p;
+    if (lead_number(s, RATE_HINT, &v, &p, why, why_len) != BF_OK)
         return BF_EINVAL;
-    }
 
     p = skip_blanks(p);
     if (*p == '\0')
@@ -590,16 +594,11 @@ bf_status bf_parse_size(const char *s, double *out_bytes, char *why, size_t why_
     char q[QUOTE_MAX + 4];
     clear_why(why, why_len);
     const char *p = skip_blanks(s);
-    if (*p == '\0')
-        return fail(why, why_len, "empty value; expected a data size such as 2GB or 500MB");
     double v;
     const char *end;
-    scan_result r = scan_number(p, &v, &end, why, why_len);
-    if (r == SCAN_BAD)
+    if (lead_number(p, "expected a data size such as 2GB or 500MB", &v, &end, why,
+                    why_len) != BF_OK)
         return BF_EINVAL;
-    if (r == SCAN_NONE)
-        return fail(why, why_len, "expected a data size such as 2GB or 500MB, not '%s'",
-                    clip(p, strlen(p), q));
     if (v < 0)
         return fail(why, why_len, "negative sizes are not allowed");
     end = skip_blanks(end);
@@ -620,11 +619,8 @@ bf_status bf_parse_bandwidth(const char *s, double *out_bits_per_s, char *why, s
     const char *p = skip_blanks(s);
     double v;
     const char *end;
-    scan_result r = scan_number(p, &v, &end, why, why_len);
-    if (r == SCAN_BAD)
+    if (lead_number(p, hint, &v, &end, why, why_len) != BF_OK)
         return BF_EINVAL;
-    if (r == SCAN_NONE)
-        return fail(why, why_len, "%s, not '%s'", hint, clip(p, strlen(p), q));
     if (!(v > 0))
         return fail(why, why_len, "the bandwidth must be > 0");
     end = skip_blanks(end);

@@ -38,16 +38,11 @@
 #include "borderflow/runner.h"
 #include "borderflow/scenario.h"
 #include "borderflow/sim.h"
+#include "unit/simfix.h"
 
 #define Z999 3.2905 /* two-sided 99.9% normal quantile */
 
 /* ---- helpers ------------------------------------------------------------ */
-
-typedef struct fixture {
-    bf_scenario *sc;
-    bf_catalog *cat;
-    bf_sim *sim;
-} fixture;
 
 static const char *data_dir(void)
 {
@@ -57,55 +52,19 @@ static const char *data_dir(void)
     return d;
 }
 
-/* Parses the scenario text; the run is not created yet, so a test may
- * still edit the model (it is plain data, see model.h). */
+/* Parses the scenario text as tests/data/traces/day.ini, so that trace
+ * files next to it are found; the run is not created yet. */
 static void parse(fixture *f, const char *text)
 {
     char name[1024];
     snprintf(name, sizeof name, "%s/traces/day.ini", data_dir());
-    bf_error err;
-    memset(f, 0, sizeof *f);
-    if (bf_scenario_parse(text, strlen(text), name, NULL, 0, &f->sc, &err) != BF_OK) {
-        char msg[1024];
-        bf_error_format(&err, msg, sizeof msg);
-        fail_msg("scenario does not load: %s", msg);
-    }
+    load_named(f, name, text, NULL, 0);
 }
 
-static void start_sink(fixture *f, bf_sample_fn sink, void *ctx)
-{
-    assert_int_equal(bf_catalog_create(f->sc->model, &f->cat), BF_OK);
-    f->sim = bf_sim_create(f->sc->model, f->cat, f->sc->model->seed, 0, sink, ctx);
-    assert_non_null(f->sim);
-}
-
-static void start(fixture *f)
-{
-    start_sink(f, NULL, NULL);
-}
-
-static void setup(fixture *f, const char *text)
+static void setup_day(fixture *f, const char *text)
 {
     parse(f, text);
     start(f);
-}
-
-static void teardown(fixture *f)
-{
-    bf_sim_destroy(f->sim);
-    bf_catalog_destroy(f->cat);
-    bf_scenario_destroy(f->sc);
-}
-
-static double value(const fixture *f, const char *sk, const char *scope, const char *cls,
-                    const char *metric)
-{
-    long k = bf_catalog_find(f->cat, sk, scope, cls, metric);
-    if (k < 0)
-        fail_msg("no key %s/%s/%s/%s", sk, scope, cls, metric);
-    const double *v = bf_sim_values(f->sim);
-    assert_non_null(v);
-    return v[k];
 }
 
 /* Relative comparison for values that are sums of exact terms (Welford
@@ -185,7 +144,7 @@ static void test_day_batch_full_groups_exact(void **state)
 {
     (void)state;
     fixture f;
-    setup(&f, "[simulation]\nhorizon = 12300s\nsample_every = 0s\n"
+    setup_day(&f, "[simulation]\nhorizon = 12300s\nsample_every = 0s\n"
               "[class bus]\narrivals = batch(every=15min, size=37, fill=100%, offset=2.5min)\n"
               "route = q\n"
               "[station q]\nservers = 1\nservice = const(11.5s)\n");
@@ -218,7 +177,7 @@ static void test_day_batch_fill_is_binomial(void **state)
     const int size = 40, G = 4000;
     const double p = 0.375, every = 600.0, offset = 60.0;
     fixture f;
-    setup(&f, "[simulation]\nhorizon = 40000min\nsample_every = 0s\nseed = 23861\n"
+    setup_day(&f, "[simulation]\nhorizon = 40000min\nsample_every = 0s\nseed = 23861\n"
               "[class bus]\narrivals = batch(every=10min, size=40, fill=37.5%, offset=1min)\n"
               "route = hall\n"
               "[delay hall]\ntime = const(30s)\n");
@@ -265,7 +224,7 @@ static void test_day_trace_exact_times_and_attributes(void **state)
 {
     (void)state;
     fixture f;
-    setup(&f, "[simulation]\nhorizon = 1h\nsample_every = 0s\n"
+    setup_day(&f, "[simulation]\nhorizon = 1h\nsample_every = 0s\n"
               "[class c]\narrivals = trace(file=day-exact.csv)\nroute = q\n"
               "[station q]\nservers = 1\nservice = const(30s)\n");
     const double want[5] = {12.5, 40.0, 60.0, 90.0, 100.0};
@@ -332,7 +291,7 @@ static void test_day_trace_attributes_drive_rules(void **state)
         char text[2048];
         snprintf(text, sizeof text, fmt, cases[i].shares);
         fixture f;
-        setup(&f, text);
+        setup_day(&f, text);
         assert_int_equal(bf_sim_finish(f.sim), BF_OK);
         near(value(&f, "station", "w_st", "", "served"), cases[i].w, "w_st served");
         near(value(&f, "station", "p_st", "", "served"), cases[i].p, "p_st served");
@@ -351,7 +310,7 @@ static void test_day_trace_comment_before_header(void **state)
 {
     (void)state;
     fixture f;
-    setup(&f, "[simulation]\nhorizon = 1h\nsample_every = 0s\n"
+    setup_day(&f, "[simulation]\nhorizon = 1h\nsample_every = 0s\n"
               "[class c]\narrivals = trace(file=day-comment-first.csv)\nroute = q\n"
               "[station q]\nservers = 1\nservice = const(30s)\n");
     const bf_class *cl = &f.sc->model->classes[0];
@@ -367,7 +326,7 @@ static void test_day_trace_blanks_around_values(void **state)
 {
     (void)state;
     fixture f;
-    setup(&f, "[simulation]\nhorizon = 1h\nsample_every = 0s\n"
+    setup_day(&f, "[simulation]\nhorizon = 1h\nsample_every = 0s\n"
               "[class c]\narrivals = trace(file=day-blanks.csv)\nroute = q\n"
               "[station q]\nservers = 1\nservice = const(30s)\n");
     const bf_class *cl = &f.sc->model->classes[0];
@@ -389,7 +348,7 @@ static void test_day_booked_exact_slot_starts(void **state)
     (void)state;
     const double slot = 900.0, horizon = 2990 * 60.0;
     fixture f;
-    setup(&f, "[simulation]\nhorizon = 2990min\nsample_every = 0s\n"
+    setup_day(&f, "[simulation]\nhorizon = 2990min\nsample_every = 0s\n"
               "[class c]\narrivals = renewal(const(7min))\nbooked = 100%\nslot = 15min\n"
               "punctuality = 0s\nroute = hall\n"
               "[delay hall]\ntime = const(1s)\n");
@@ -434,7 +393,7 @@ static void test_day_booked_share(void **state)
     (void)state;
     const double slot = 900.0, horizon = 2990 * 60.0;
     fixture f;
-    setup(&f, "[simulation]\nhorizon = 2990min\nsample_every = 0s\nseed = 23862\n"
+    setup_day(&f, "[simulation]\nhorizon = 2990min\nsample_every = 0s\nseed = 23862\n"
               "[class c]\narrivals = renewal(const(7min))\nbooked = 30%\nslot = 15min\n"
               "punctuality = 0s\nroute = hall\n"
               "[delay hall]\ntime = const(1s)\n");
@@ -540,7 +499,7 @@ static void test_day_booked_slots_follow_the_clock(void **state)
     (void)state;
     const double slot = 900.0, start_clock = 7 * 3600.0 + 600.0;
     fixture f;
-    setup(&f, "[simulation]\nhorizon = 10h\nsample_every = 0s\nstart = 07:10\n"
+    setup_day(&f, "[simulation]\nhorizon = 10h\nsample_every = 0s\nstart = 07:10\n"
               "[class c]\narrivals = renewal(const(7min))\nbooked = 100%\nslot = 15min\n"
               "punctuality = 0s\nroute = hall\n"
               "[delay hall]\ntime = const(1s)\n");
@@ -573,7 +532,7 @@ static void test_day_schedule_closed_until_0800(void **state)
 {
     (void)state;
     fixture f;
-    setup(&f, "[simulation]\nhorizon = 9h\nsample_every = 0s\n"
+    setup_day(&f, "[simulation]\nhorizon = 9h\nsample_every = 0s\n"
               "[class c]\narrivals = renewal(const(57min))\nroute = q\n"
               "[station q]\nschedule = 00:00-08:00 0, 08:00-24:00 1\nservice = const(2min)\n");
     assert_int_equal(bf_sim_finish(f.sim), BF_OK);
@@ -655,7 +614,7 @@ static void test_day_capacity_blocks_when_full(void **state)
 {
     (void)state;
     fixture f;
-    setup(&f, "[simulation]\nhorizon = 95min\nsample_every = 0s\n"
+    setup_day(&f, "[simulation]\nhorizon = 95min\nsample_every = 0s\n"
               "[class a]\narrivals = batch(every=10min, size=5)\nroute = q1\n"
               "[class b]\narrivals = batch(every=10min, size=5)\nroute = q2\n"
               "[station q1]\nservers = 1\ncapacity = 2\nservice = const(1min)\n"
@@ -688,7 +647,7 @@ static void test_day_patience_reneges_exactly(void **state)
 {
     (void)state;
     fixture f;
-    setup(&f, "[simulation]\nhorizon = 95min\nsample_every = 0s\n"
+    setup_day(&f, "[simulation]\nhorizon = 95min\nsample_every = 0s\n"
               "[class c]\narrivals = batch(every=10min, size=3)\nroute = q\n"
               "[station q]\nservers = 1\npatience = const(150s)\nservice = const(2min)\n");
     entries e;
@@ -790,7 +749,7 @@ static void test_day_start_clock_shifts_hours(void **state)
     fixture f;
 
     snprintf(text, sizeof text, fmt, "", "servers = 1");
-    setup(&f, text);
+    setup_day(&f, text);
     assert_int_equal(bf_sim_finish(f.sim), BF_OK);
     near(value(&f, "class", "c", "c", "arrivals_h00"), 5, "default start: h00");
     near(value(&f, "class", "c", "c", "arrivals_h07"), 0, "default start: h07");
@@ -798,7 +757,7 @@ static void test_day_start_clock_shifts_hours(void **state)
     teardown(&f);
 
     snprintf(text, sizeof text, fmt, "start = 07:00", "servers = 1");
-    setup(&f, text);
+    setup_day(&f, text);
     assert_int_equal(bf_sim_finish(f.sim), BF_OK);
     near(value(&f, "class", "c", "c", "arrivals_h00"), 0, "07:00: h00");
     near(value(&f, "class", "c", "c", "arrivals_h07"), 5, "07:00: h07");
@@ -808,7 +767,7 @@ static void test_day_start_clock_shifts_hours(void **state)
 
     snprintf(text, sizeof text, fmt, "start = 07:00",
              "schedule = 00:00-08:00 0, 08:00-24:00 1");
-    setup(&f, text);
+    setup_day(&f, text);
     assert_int_equal(bf_sim_finish(f.sim), BF_OK);
     near(value(&f, "station", "q", "", "throughput_h08"), 5, "closed until 08:00: h08");
     near(value(&f, "station", "q", "", "throughput_h07"), 0, "closed until 08:00: h07");
@@ -843,7 +802,7 @@ static void test_day_start_day_selects_weekly_multiplier(void **state)
                  "[delay hall]\ntime = const(1s)\n",
                  cases[i].sim);
         fixture f;
-        setup(&f, text);
+        setup_day(&f, text);
         entries e;
         record_entries(&f, &e);
         double lo = INFINITY, hi = -INFINITY;
@@ -868,7 +827,7 @@ static void test_day_start_day_defaults_to_monday(void **state)
 {
     (void)state;
     fixture f;
-    setup(&f, "[simulation]\nhorizon = 7d\nsample_every = 0s\n"
+    setup_day(&f, "[simulation]\nhorizon = 7d\nsample_every = 0s\n"
               "[profile sun]\nweekly = 0 0 0 0 0 0 1\n"
               "[class c]\narrivals = poisson(rate=60/h)\nprofile = sun\nroute = hall\n"
               "[delay hall]\ntime = const(1s)\n");

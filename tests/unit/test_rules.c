@@ -42,58 +42,11 @@
 
 #include "borderflow/scenario.h"
 #include "borderflow/sim.h"
+#include "unit/simfix.h"
 
 /* ---- helpers --------------------------------------------------------- */
 
-typedef struct fixture {
-    bf_scenario *sc;
-    bf_catalog *cat;
-    bf_sim *sim;
-} fixture;
-
-/* Loads text with overrides, runs one replication to the horizon. */
-static void run_sets(fixture *f, const char *text, const char *const *sets, size_t n_sets)
-{
-    bf_error err;
-    memset(f, 0, sizeof *f);
-    if (bf_scenario_parse(text, strlen(text), "t.ini", sets, n_sets, &f->sc, &err) != BF_OK) {
-        char msg[1024];
-        bf_error_format(&err, msg, sizeof msg);
-        fail_msg("scenario does not load: %s", msg);
-    }
-    assert_int_equal(bf_catalog_create(f->sc->model, &f->cat), BF_OK);
-    f->sim = bf_sim_create(f->sc->model, f->cat, f->sc->model->seed, 0, NULL, NULL);
-    assert_non_null(f->sim);
-    assert_int_equal(bf_sim_finish(f->sim), BF_OK);
-}
-
-static void run(fixture *f, const char *text)
-{
-    run_sets(f, text, NULL, 0);
-}
-
-static void done(fixture *f)
-{
-    bf_sim_destroy(f->sim);
-    bf_catalog_destroy(f->cat);
-    bf_scenario_destroy(f->sc);
-    memset(f, 0, sizeof *f);
-}
-
-static bool has_key(const fixture *f, const char *sk, const char *scope, const char *cls,
-                    const char *metric)
-{
-    return bf_catalog_find(f->cat, sk, scope, cls, metric) >= 0;
-}
-
-static double value(const fixture *f, const char *sk, const char *scope, const char *cls,
-                    const char *metric)
-{
-    long k = bf_catalog_find(f->cat, sk, scope, cls, metric);
-    if (k < 0)
-        fail_msg("no key %s/%s/%s/%s", sk, scope, cls, metric);
-    return bf_sim_values(f->sim)[k];
-}
+/* fixture, run_sets, run, done, has_key, value: unit/simfix.h */
 
 /* Shorthands for the figures most cases read. */
 static double served(const fixture *f, const char *station, const char *cls)

@@ -11,39 +11,9 @@
 #include "borderflow/runner.h"
 #include "borderflow/scenario.h"
 #include "borderflow/sim.h"
+#include "unit/simfix.h"
 
-typedef struct fixture {
-    bf_scenario *sc;
-    bf_catalog *cat;
-    bf_sim *sim;
-} fixture;
-
-static void setup(fixture *f, const char *text)
-{
-    bf_error err;
-    memset(f, 0, sizeof *f);
-    if (bf_scenario_parse(text, strlen(text), "t.ini", NULL, 0, &f->sc, &err) != BF_OK)
-        fail_msg("scenario: %s", err.msg);
-    assert_int_equal(bf_catalog_create(f->sc->model, &f->cat), BF_OK);
-    f->sim = bf_sim_create(f->sc->model, f->cat, f->sc->model->seed, 0, NULL, NULL);
-    assert_non_null(f->sim);
-}
-
-static void teardown(fixture *f)
-{
-    bf_sim_destroy(f->sim);
-    bf_catalog_destroy(f->cat);
-    bf_scenario_destroy(f->sc);
-}
-
-static double value(const fixture *f, const char *sk, const char *scope, const char *cls,
-                    const char *metric)
-{
-    long k = bf_catalog_find(f->cat, sk, scope, cls, metric);
-    if (k < 0)
-        fail_msg("no key %s/%s/%s/%s", sk, scope, cls, metric);
-    return bf_sim_values(f->sim)[k];
-}
+/* fixture, setup, teardown, value: unit/simfix.h */
 
 /* D/D/1: an arrival every 2.385 min, service 1.5 min, so nobody waits, the
  * server is busy 1.5/2.385 of the time, and each passage of the line takes
