@@ -83,6 +83,11 @@ static inline double bf_dist_sample(const bf_dist *d, bf_rng *r)
     return d->type->sample(d, r);
 }
 
+/* A standard exponential variate (mean 1), by the ziggurat method (see
+ * src/dist/dist_exp.c): one 64-bit draw from r 98.9% of the time, a few
+ * more otherwise.  exp(mean=m) samples m * bf_dist_exp1. */
+double bf_dist_exp1(bf_rng *r);
+
 /* Exact mean and variance of the distribution as sampled (for the
  * truncated normal, of the truncated law). */
 double bf_dist_mean(const bf_dist *d);

@@ -520,14 +520,14 @@ static void leave_node(bf_sim *s, uint32_t ei, uint32_t n)
 /* The next arrival time after `now` of a Poisson process whose rate is
  * base x profile[hour of week], by inversion: draw a unit exponential and
  * spend it against the integrated rate, hour segment by hour segment.
- * Exact for the piecewise-constant rate, one random number per arrival
+ * Exact for the piecewise-constant rate, one unit exponential per arrival
  * (common random numbers survive a change of profile), and a short peak
  * can never be skipped.  INFINITY past the horizon. */
 static double profile_next(const bf_sim *s, const bf_class *cl, bf_rng *r, double now)
 {
     const bf_model *m = s->m;
     const double week = BF_HOURS_PER_WEEK * 3600.0;
-    double e = -log(bf_rng_uniform_pos(r));
+    double e = bf_dist_exp1(r);
     double t = now;
     double origin = m->start_day * 86400.0 + m->start_clock;
     while (t <= m->horizon) {

@@ -10,9 +10,11 @@
  *
  *  - Known answers.  bf_dist_mean/variance against values computed
  *    independently with mpmath at 40 digits (the expressions are given
- *    next to each value).  Inversion samplers against draws computed with
- *    a Python transcription of xoshiro256** from a fixed state (see
- *    test_dist_inversion_known_answers).
+ *    next to each value).  Inversion samplers and the exponential's
+ *    ziggurat against draws computed with a Python transcription of
+ *    xoshiro256** from a fixed state (see test_dist_inversion_known_answers
+ *    and test_dist_exp_ziggurat_known_answers); the ziggurat's tables
+ *    against their definitions.
  *
  *  - Sample moments.  For each family, n = 200000 draws; the sample mean
  *    must be within 5 standard errors of bf_dist_mean, SE = sigma /
@@ -68,6 +70,7 @@
 #include "borderflow/dist.h"
 #include "borderflow/rng.h"
 #include "dist/dist_int.h"
+#include "dist/exp_ziggurat.h"
 
 #define N_DRAWS 200000
 
@@ -744,7 +747,6 @@ static void test_dist_moments_known_answers(void **state)
  *         0x5bd1e9955bd1e995, 0xc2b2ae3d27d4eb4f]
  *   u01  = (x >> 11) * 2**-53          # first four: 0.26147, 0.72381,
  *   upos = ((x >> 11) + 1) * 2**-53    #             0.72124, 0.19116
- *   exp:        0.0 - 143.1 * log(upos)
  *   uniform:    75 + 315 * u01
  *   triangular: a + sqrt(u (b-a)(c-a)) if u < (c-a)/(b-a)
  *               else b - sqrt((1-u)(b-a)(b-c)),  a, c, b = 75, 143.1, 390
@@ -769,9 +771,6 @@ static void test_dist_inversion_known_answers(void **state)
         const char *text;
         double want[4];
     } cases[] = {
-        {"exp(mean=2.385min)",
-         {191.95945976567273, 46.25386517762437, 46.76346750128932,
-          236.77610624445035}},
         {"uniform(min=1.25min, max=6.5min)",
          {157.36304565730688, 302.99987243306896, 302.1893719038055,
           135.21688224282565}},
@@ -980,6 +979,96 @@ static void test_dist_sample_moments_every_family(void **state)
     bf_rng_seed(&r, 2385, 0, "service:const");
     for (int i = 0; i < 1000; i++)
         assert_true(bf_dist_sample(&d, &r) == 143.1);
+}
+
+/* The exponential's ziggurat (dist_exp.c) against a Python transcription
+ * of xoshiro256** and of the sampler, reading the same tables, from the
+ * fixed state S0 above; mean 143.1 s.  Besides the first four draws (fast
+ * path), the first draw of each other path within 20,000:
+ *
+ *   def exp1(r):                       # b = r.next(), etc. as in C
+ *       base = 0.0
+ *       b = r.next(); i = b & 0xff; u = b >> 11; x = u * W[i]
+ *       if u < K[i]: return x
+ *       while True:
+ *           if i == 0: base += R                                # tail
+ *           else:
+ *               y = F[i] + r.uniform() * (F[i+1] - F[i])        # wedge
+ *               if y < math.exp(-x): return base + x
+ *           b = r.next(); i = b & 0xff; u = b >> 11; x = u * W[i]
+ *           if u < K[i]: return base + x
+ *
+ * A wrong path consumes a different number of draws and shifts every later
+ * value, so the later indices check the stream alignment too. */
+static void test_dist_exp_ziggurat_known_answers(void **state)
+{
+    (void)state;
+    static const struct {
+        int index;
+        double want;
+    } cases[] = {
+        {0, 51.83132639457126},    /* fast */
+        {1, 108.34820132453304},   /* fast */
+        {2, 210.1681849721358},    /* fast */
+        {3, 45.35194804213149},    /* fast */
+        {98, 43.08396396414736},   /* wedge, accepted */
+        {128, 50.41594501433095},  /* wedge rejected, then fast */
+        {2187, 405.61698985792583}, /* wedge rejected, wedge accepted */
+        {4010, 29.790477422513696}, /* wedge rejected twice */
+        {4058, 1188.4794755124228}, /* tail: 7.697 + a fresh draw */
+    };
+    bf_dist d;
+    bf_rng r;
+    parse_ok("exp(mean=143.1s)", BF_DIST_DURATION, &d);
+    set_state(&r);
+    size_t next = 0;
+    for (int k = 0; k <= 4058; k++) {
+        double x = bf_dist_sample(&d, &r);
+        if (next < sizeof cases / sizeof cases[0] && cases[next].index == k) {
+            if (!rel_close(x, cases[next].want, 1e-12))
+                fail_msg("exp draw %d: %.17g, want %.17g", k, x, cases[next].want);
+            next++;
+        }
+    }
+    assert_int_equal(next, sizeof cases / sizeof cases[0]);
+    bf_dist_fini(&d);
+}
+
+/* The generated tables (tools/gen/exp_ziggurat.py, at 60 digits) against
+ * their definitions, recomputed here in double precision: every layer has
+ * area v, f = e^-x, the top layer ends at f = 1, and the fast-path
+ * thresholds and widths follow from x.  The tolerances are a few ulps of
+ * the double computation (1e-13 relative on areas, see below on e^-x). */
+static void test_dist_exp_ziggurat_tables(void **state)
+{
+    (void)state;
+    const double r = BF__ZIG_R, v = BF__ZIG_V;
+    assert_true(rel_close(v, exp(-r) * (r + 1), 1e-14)); /* base + tail */
+    assert_true(rel_close(bf__zig_x[0], v / exp(-r), 1e-14));
+    assert_true(bf__zig_x[1] == r);
+    assert_true(bf__zig_x[256] == 0.0 && bf__zig_f[256] == 1.0);
+    for (int i = 1; i < 256; i++) {
+        double area = bf__zig_x[i] * (bf__zig_f[i + 1] - bf__zig_f[i]);
+        if (!rel_close(area, v, 1e-13))
+            fail_msg("layer %d: area %.17g, want %.17g", i, area, v);
+        assert_true(bf__zig_x[i + 1] < bf__zig_x[i]);
+    }
+    for (int i = 0; i < 256; i++) {
+        /* f[i] is e^-x of the exact x[i]; the table's x[i] is rounded by
+         * up to x 2^-53, which moves e^-x by that much relative, plus the
+         * roundings of f and of exp(): (x + 3) 2^-52 bounds it all. */
+        double tol = (bf__zig_x[i] + 3) * 0x1.0p-52;
+        if (!rel_close(bf__zig_f[i], exp(-bf__zig_x[i]), tol))
+            fail_msg("f[%d] = %.17g, e^-x = %.17g", i, bf__zig_f[i], exp(-bf__zig_x[i]));
+        assert_true(bf__zig_w[i] == bf__zig_x[i] * 0x1.0p-53);
+        /* k[i] = ceil(2^53 x[i+1] / x[i]): u < k[i] iff u x[i] < 2^53 x[i+1].
+         * In doubles the ratio carries the roundings of both x (half an
+         * ulp each) and of the division: 1.5 2^-52 relative, i.e. 3 units
+         * of k, and one more for the ceiling. */
+        double k = ceil(0x1.0p53 * bf__zig_x[i + 1] / bf__zig_x[i]);
+        if (!(fabs((double)bf__zig_k[i] - k) <= 4.0))
+            fail_msg("k[%d] = %.17g, recomputed %.17g", i, (double)bf__zig_k[i], k);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -1207,6 +1296,40 @@ static void test_dist_weibull_and_normal_histograms(void **state)
 /* Empirical frequencies                                                */
 /* ------------------------------------------------------------------ */
 
+/* The exponential: a histogram on [0, 8 mean) against 1 - e^-x (with the
+ * 5%-scale power check), and the tail beyond the ziggurat's base, where a
+ * fault in the tail path would show but a histogram of this width would
+ * not: 2,000,000 draws, so P(X > 7.697 mean) = 4.5e-4 expects 908 draws
+ * and P(X > 10 mean) = 4.5e-5 expects 91; each count must lie within 5
+ * binomial standard deviations (a false alarm has probability 6e-7). */
+static double exp_cdf(double x, const double *q)
+{
+    return x <= 0 ? 0 : -expm1(-x / q[0]);
+}
+
+static void test_dist_exp_histogram_and_tail(void **state)
+{
+    (void)state;
+    enum { N = 2000000 };
+    double *x = draw("exp(mean=7s)", 0xe4b, N);
+    double q[1] = {7};
+    expect_fit("exp", histogram_test(x, N, 0, 56, exp_cdf, q));
+    double wrong[1] = {7 * 1.05};
+    expect_misfit("exp", histogram_test(x, N, 0, 56, exp_cdf, wrong));
+    const double edges[] = {BF__ZIG_R, 10};
+    for (size_t k = 0; k < 2; k++) {
+        double p = exp(-edges[k]);
+        size_t over = 0;
+        for (size_t i = 0; i < N; i++)
+            over += x[i] > 7 * edges[k];
+        double e = N * p, sd = sqrt(N * p * (1 - p));
+        if (fabs((double)over - e) > 5 * sd)
+            fail_msg("exp: %zu draws beyond %g means, expected %.1f +- %.1f", over,
+                     edges[k], e, 5 * sd);
+    }
+    free(x);
+}
+
 static void test_dist_empirical_frequencies(void **state)
 {
     (void)state;
@@ -1266,6 +1389,9 @@ int main(void)
         cmocka_unit_test(test_dist_alloc_failure_injection),
         cmocka_unit_test(test_dist_moments_known_answers),
         cmocka_unit_test(test_dist_inversion_known_answers),
+        cmocka_unit_test(test_dist_exp_ziggurat_known_answers),
+        cmocka_unit_test(test_dist_exp_ziggurat_tables),
+        cmocka_unit_test(test_dist_exp_histogram_and_tail),
         cmocka_unit_test(test_dist_sample_moments_every_family),
         cmocka_unit_test(test_dist_lognormal_histogram),
         cmocka_unit_test(test_dist_gamma_histogram),
