@@ -5,8 +5,9 @@
  * Determinism.  Replication r always uses the streams of (seed, r), and
  * the aggregates are computed from the per-replication values in
  * replication order once all are done, and histograms are pooled by
- * integer addition; so results are bit-identical whatever the number of
- * threads and whatever order replications finish in.
+ * integer addition (their sums, which are not integers, are added in
+ * replication order at the end); so results are bit-identical whatever
+ * the number of threads and whatever order replications finish in.
  *
  * bf_runner_run runs the replications of one model; bf_runner_pool runs
  * units (model, replication) handed out by the caller, which is how a

@@ -6,7 +6,9 @@
  *               quantity (queue length, busy servers, number in zone);
  *   bf_hist     a log-bucketed histogram whose quantiles have a relative
  *               error of at most 1/128 (< 0.8%), mergeable by adding
- *               counts, so per-replication histograms pool exactly;
+ *               counts, so per-replication histograms pool exactly; it
+ *               also keeps the count, sum and maximum, so one bf_hist is
+ *               all an observed quantity needs (mean, quantiles, max);
  *   bf_ci       mean and Student-t confidence half-width across
  *               replications.
  *
@@ -105,6 +107,7 @@ typedef struct bf_hist {
     uint64_t n;                         /* all observations */
     uint64_t n_under;                   /* observations < BF_HIST_MIN */
     double max;                         /* exact maximum (0 if empty) */
+    double sum;                         /* of all observations, for the mean */
     uint64_t count[BF_HIST_N_BUCKETS];
 } bf_hist;
 
@@ -125,6 +128,7 @@ static inline int bf_hist_bucket(double x)
 static inline void bf_hist_add(bf_hist *h, double x)
 {
     h->n++;
+    h->sum += x;
     if (x > h->max)
         h->max = x;
     if (!(x >= BF_HIST_MIN)) /* also catches NaN */
@@ -135,6 +139,13 @@ static inline void bf_hist_add(bf_hist *h, double x)
 
 /* dst += src. */
 void bf_hist_merge(bf_hist *dst, const bf_hist *src);
+
+/* Mean of the observations, sum / n (0 if empty).  A plain running sum
+ * rather than Welford's update: it costs one add per observation instead
+ * of a division, and its rounding error is at most n ulps of the sum
+ * (below 1e-9 relative even for 10^7 observations, about 1e-13 in
+ * practice, where the errors cancel like a random walk). */
+double bf_hist_mean(const bf_hist *h);
 
 /* Lower and upper edge of bucket i. */
 double bf_hist_bucket_lo(int i);

@@ -52,6 +52,7 @@ enum {
 
 #define NIL UINT32_MAX
 #define N_LEVELS (BF_MAX_PRIORITY + 1)
+_Static_assert(N_LEVELS <= 32, "queue levels are the bits of a uint32_t");
 
 typedef struct ent {
     uint32_t cls;
@@ -80,6 +81,7 @@ typedef struct fifo {
 typedef struct node_state {
     uint32_t busy;
     uint32_t queued;
+    uint32_t levels; /* bit l set when queue level l is not empty */
     fifo q[N_LEVELS];
     bf_timeavg qlen;  /* stations: number waiting; delays: number present */
     bf_timeavg nbusy; /* stations: busy servers */
@@ -104,10 +106,6 @@ typedef struct class_state {
     bf_rng arr_rng, attr_rng, route_rng, book_rng, extra_rng;
 } class_state;
 
-typedef struct group {
-    bf_tally t;
-} group;
-
 struct bf_sim {
     const bf_model *m;
     const bf_catalog *cat;
@@ -128,8 +126,7 @@ struct bf_sim {
     uint64_t arrivals, departures;
     bf_timeavg in_sys;
 
-    group *groups;
-    bf_hist *hists;
+    bf_hist *hists; /* one per group: mean, quantiles and max */
 
     bf_sample_fn sink;
     void *sink_ctx;
@@ -155,17 +152,14 @@ static inline int hour_of_day(const bf_sim *s, bf_time t)
 
 static inline void observe(bf_sim *s, int g, double x)
 {
-    bf_tally_add(&s->groups[g].t, x);
     bf_hist_add(&s->hists[g], x);
 }
 
 static void reset_stats(bf_sim *s)
 {
     bf_time now = bf_engine_now(s->eng);
-    for (size_t g = 0; g < s->L->n_groups; g++) {
-        bf_tally_init(&s->groups[g].t);
+    for (size_t g = 0; g < s->L->n_groups; g++)
         bf_hist_init(&s->hists[g]);
-    }
     for (size_t n = 0; n < s->m->n_nodes; n++) {
         node_state *ns = &s->nodes[n];
         bf_timeavg_start(&ns->qlen, now, ns->qlen.value);
@@ -275,6 +269,7 @@ static void queue_push(bf_sim *s, node_state *ns, uint32_t ei, uint8_t level)
         s->ents[q->tail].next = ei;
     q->tail = ei;
     ns->queued++;
+    ns->levels |= 1u << level;
 }
 
 static void queue_remove(bf_sim *s, node_state *ns, uint32_t ei)
@@ -289,20 +284,20 @@ static void queue_remove(bf_sim *s, node_state *ns, uint32_t ei)
         q->tail = e->prev;
     else
         s->ents[e->next].prev = e->prev;
+    if (q->head == NIL)
+        ns->levels &= ~(1u << e->level);
     ns->queued--;
 }
 
 /* Highest priority level first, FIFO within a level; NIL if empty. */
 static uint32_t queue_pop(bf_sim *s, node_state *ns)
 {
-    for (int lvl = N_LEVELS - 1; lvl >= 0; lvl--) {
-        uint32_t h = ns->q[lvl].head;
-        if (h != NIL) {
-            queue_remove(s, ns, h);
-            return h;
-        }
-    }
-    return NIL;
+    if (!ns->levels)
+        return NIL;
+    int lvl = 31 - __builtin_clz(ns->levels);
+    uint32_t h = ns->q[lvl].head;
+    queue_remove(s, ns, h);
+    return h;
 }
 
 static void start_service(bf_sim *s, uint32_t ei, uint32_t n, bf_time now)
@@ -830,7 +825,7 @@ static void on_sample(bf_sim *s)
         schedule(s, now + s->m->sample_every, EV_SAMPLE, 0, 0);
 }
 
-static void dispatch(void *ctx, uint32_t kind, uint32_t a, uint32_t b)
+__attribute__((flatten)) static void dispatch(void *ctx, uint32_t kind, uint32_t a, uint32_t b)
 {
     bf_sim *s = ctx;
     switch (kind) {
@@ -866,7 +861,6 @@ bf_sim *bf_sim_create(const bf_model *m, const bf_catalog *cat, uint64_t seed, u
     s->classes = bf_calloc(C, sizeof *s->classes);
     s->node_cls_served = bf_calloc(N * C, sizeof(uint64_t));
     s->line_cls_passages = bf_calloc(BF_N_LINES * C, sizeof(uint64_t));
-    s->groups = bf_calloc(s->L->n_groups, sizeof *s->groups);
     s->hists = bf_malloc((s->L->n_groups ? s->L->n_groups : 1) * sizeof *s->hists);
     s->samples = bf_malloc(BF_SIM_SAMPLE_BATCH * sizeof *s->samples);
     s->values = bf_calloc(cat->n_keys, sizeof *s->values);
@@ -874,7 +868,7 @@ bf_sim *bf_sim_create(const bf_model *m, const bf_catalog *cat, uint64_t seed, u
         s->served_hour = bf_calloc(N * 24, sizeof(uint64_t));
     s->has_extras = bf_calloc(C ? C : 1, sizeof(bool));
     if (!s->eng || !s->nodes || !s->classes || !s->node_cls_served || !s->line_cls_passages ||
-        !s->groups || !s->hists || !s->samples || !s->values || (m->by_hour && !s->served_hour) ||
+        !s->hists || !s->samples || !s->values || (m->by_hour && !s->served_hour) ||
         !s->has_extras) {
         bf_sim_destroy(s);
         return NULL;
@@ -985,7 +979,6 @@ void bf_sim_destroy(bf_sim *s)
     bf_free(s->classes);
     bf_free(s->node_cls_served);
     bf_free(s->line_cls_passages);
-    bf_free(s->groups);
     bf_free(s->hists);
     bf_free(s->samples);
     bf_free(s->values);
@@ -1026,17 +1019,16 @@ bf_status bf_sim_run_until(bf_sim *s, bf_time t)
 
 static double group_value(const bf_sim *s, const key_ref *k)
 {
-    const bf_tally *t = &s->groups[k->group].t;
     const bf_hist *h = &s->hists[k->group];
-    if (t->n == 0)
+    if (h->n == 0)
         return NAN; /* no observation: no estimate (stored as NULL) */
     switch (k->metric) {
-    case MT_G_MEAN: return t->mean;
+    case MT_G_MEAN: return bf_hist_mean(h);
     case MT_G_P50: return bf_hist_quantile(h, 0.50);
     case MT_G_P90: return bf_hist_quantile(h, 0.90);
     case MT_G_P95: return bf_hist_quantile(h, 0.95);
     case MT_G_P99: return bf_hist_quantile(h, 0.99);
-    case MT_G_MAX: return t->max;
+    case MT_G_MAX: return h->max;
     case MT_G_WAITED: return 1.0 - (double)h->n_under / (double)h->n;
     default: return NAN;
     }

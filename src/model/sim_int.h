@@ -4,7 +4,7 @@
  *
  * A *group* is one observed quantity in one scope (the waits at station
  * fl_check by researchers, the times in system of all entities, ...).  It
- * has a tally (for the mean) and a histogram (for quantiles), and it owns
+ * has one bf_hist (count, sum, maximum and quantile buckets), and it owns
  * the catalogue keys <quantity>_mean, _p50, _p90, _p95, _p99, _max.  The
  * simulator finds its groups through the index tables below, so the hot
  * path never searches.

@@ -239,6 +239,10 @@ typedef struct run_ctx {
     int next_rep;
     int done;
     bf_run_result *res;
+    /* [replications x n_hists]: each histogram's sum, so that the pooled
+     * sums can be added in replication order (floating-point addition is
+     * not associative; the counts are integers and pool in any order). */
+    double *sums;
 } run_ctx;
 
 static bf_next run_next(void *ctx, bf_unit *out)
@@ -256,8 +260,11 @@ static bf_status run_on_unit(void *ctx, const bf_unit *u, const bf_sim *sim, dou
     bf_run_result *r = rc->res;
     int rep = (int)u->rep;
     memcpy(&r->values[(size_t)rep * r->n_keys], bf_sim_values(sim), r->n_keys * sizeof(double));
-    for (size_t h = 0; h < r->n_hists; h++)
-        bf_hist_merge(&r->pooled[h], bf_sim_hist(sim, h));
+    for (size_t h = 0; h < r->n_hists; h++) {
+        const bf_hist *sh = bf_sim_hist(sim, h);
+        bf_hist_merge(&r->pooled[h], sh);
+        rc->sums[(size_t)rep * r->n_hists + h] = sh->sum;
+    }
     r->events += bf_sim_events(sim);
     if (rc->o->on_rep) {
         bf_status st = rc->o->on_rep(rc->o->ctx, rep, sim, wall_s);
@@ -308,15 +315,18 @@ bf_status bf_runner_run(const bf_model *m, const bf_catalog *cat, const bf_run_o
     r->ci = bf_calloc(cat->n_keys, sizeof *r->ci);
     r->pooled = bf_malloc((cat->n_hists ? cat->n_hists : 1) * sizeof *r->pooled);
     double *col = bf_malloc((size_t)o->replications * sizeof *col);
-    if (!r->values || !r->ci || !r->pooled || !col) {
+    double *sums = bf_calloc((size_t)o->replications * (cat->n_hists ? cat->n_hists : 1),
+                             sizeof *sums);
+    if (!r->values || !r->ci || !r->pooled || !col || !sums) {
         bf_free(col);
+        bf_free(sums);
         bf_run_result_destroy(r);
         return bf_error_set(err, BF_ENOMEM, "out of memory");
     }
     for (size_t h = 0; h < cat->n_hists; h++)
         bf_hist_init(&r->pooled[h]);
 
-    run_ctx rc = {.m = m, .cat = cat, .o = o, .res = r};
+    run_ctx rc = {.m = m, .cat = cat, .o = o, .res = r, .sums = sums};
     int jobs = o->jobs > 0 ? o->jobs : bf_runner_default_jobs();
     bf_pool_opts po = {.jobs = jobs < o->replications ? jobs : o->replications,
                        .keep_series = o->keep_series, .next = run_next,
@@ -325,9 +335,17 @@ bf_status bf_runner_run(const bf_model *m, const bf_catalog *cat, const bf_run_o
     bf_status st = bf_runner_pool(&po, err);
     if (st != BF_OK) {
         bf_free(col);
+        bf_free(sums);
         bf_run_result_destroy(r);
         return st;
     }
+    for (size_t h = 0; h < cat->n_hists; h++) {
+        double sum = 0.0;
+        for (int i = 0; i < o->replications; i++)
+            sum += sums[(size_t)i * cat->n_hists + h];
+        r->pooled[h].sum = sum;
+    }
+    bf_free(sums);
     /* Aggregate key by key, replications in index order.  NaN values
      * (no observation in that replication) are left out of the mean. */
     for (size_t k = 0; k < cat->n_keys; k++) {

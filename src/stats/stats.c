@@ -129,10 +129,17 @@ void bf_hist_merge(bf_hist *dst, const bf_hist *src)
     assert(hist_is_consistent(dst) && hist_is_consistent(src));
     dst->n += src->n;
     dst->n_under += src->n_under;
+    dst->sum += src->sum;
     if (src->max > dst->max)
         dst->max = src->max;
     for (int i = 0; i < BF_HIST_N_BUCKETS; i++)
         dst->count[i] += src->count[i];
+}
+
+double bf_hist_mean(const bf_hist *h)
+{
+    assert(h);
+    return h->n ? h->sum / (double)h->n : 0.0;
 }
 
 /* Bucket i covers [2^e (1 + k/64), 2^e (1 + (k+1)/64)) with e and k read

@@ -292,6 +292,33 @@ static void test_stats_hist_quantile_rank_rules(void **state)
     assert_rel(bf_hist_quantile(&h, 1.0), 238.5, 1.0 / 128.0);
 }
 
+/* The histogram's mean (a running sum in double) against a sum in long
+ * double, on the tally's data: 1,000 values near 1000.25, whose double sum
+ * is off by at most 1,000 ulps (2.3e-13 relative), so 1e-12 is that bound,
+ * not a loosened one. */
+static void test_stats_hist_mean_and_max(void **state)
+{
+    (void)state;
+    static double x[TALLY_N];
+    tally_data(x, TALLY_N);
+    static bf_hist h;
+    bf_hist_init(&h);
+    assert_true(bf_hist_mean(&h) == 0.0);
+    long double sum = 0.0L;
+    double mx = 0.0;
+    for (size_t i = 0; i < TALLY_N; i++) {
+        bf_hist_add(&h, x[i]);
+        sum += x[i];
+        mx = fmax(mx, x[i]);
+    }
+    assert_int_equal(h.n, TALLY_N);
+    assert_rel(bf_hist_mean(&h), (double)(sum / TALLY_N), 1e-12);
+    assert_true(h.max == mx);
+    bf_hist_init(&h);
+    bf_hist_add(&h, 2.385);
+    assert_true(bf_hist_mean(&h) == 2.385 && h.max == 2.385);
+}
+
 static void test_stats_hist_merge_equals_union(void **state)
 {
     (void)state;
@@ -317,6 +344,9 @@ static void test_stats_hist_merge_equals_union(void **state)
     assert_true(a.max == u.max);
     for (int i = 0; i < BF_HIST_N_BUCKETS; i++)
         assert_int_equal(a.count[i], u.count[i]);
+    /* The sums were added in another order: equal to rounding, which is a
+     * few ulps of the total here (27,000 terms of at most 5e8). */
+    assert_rel(bf_hist_mean(&a), bf_hist_mean(&u), 1e-12);
 
     /* Merging into an empty histogram copies. */
     static bf_hist e;
@@ -589,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_stats_hist_bucket_edges),
         cmocka_unit_test(test_stats_hist_quantiles_within_1_128),
         cmocka_unit_test(test_stats_hist_quantile_rank_rules),
+        cmocka_unit_test(test_stats_hist_mean_and_max),
         cmocka_unit_test(test_stats_hist_merge_equals_union),
         cmocka_unit_test(test_stats_hist_underflow),
         cmocka_unit_test(test_stats_hist_clamps_above_max),
