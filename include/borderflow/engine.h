@@ -85,6 +85,22 @@ bool bf_engine_is_pending(const bf_engine *e, bf_event_handle h);
  * none. */
 bool bf_engine_step(bf_engine *e);
 
+/* An event taken off the set by bf_engine_pop. */
+typedef struct bf_event {
+    bf_time time;
+    uint32_t kind, a, b;
+} bf_event;
+
+/* The pull form of bf_engine_step, for a caller that runs its own event
+ * loop: if the earliest pending event is at a time <= limit, removes it,
+ * moves the clock to its time, writes it to *ev and returns true (the
+ * dispatch callback is not called; the caller handles the event, and may
+ * schedule and cancel as a callback would).  Otherwise returns false and
+ * changes nothing.  A loop that calls pop and then its own handler avoids
+ * an indirect call per event and lets the compiler inline the handler;
+ * the order of events is the same as with bf_engine_step. */
+bool bf_engine_pop(bf_engine *e, bf_time limit, bf_event *ev);
+
 /* Fires every event with time <= t, in order, then sets the clock to t
  * (t >= now).  Returns the number of events fired. */
 uint64_t bf_engine_run_until(bf_engine *e, bf_time t);

@@ -464,14 +464,18 @@ void bf_engine_reschedule(bf_engine *e, bf_event_handle h, bf_time at)
     place_at(e, i, (heap_entry){ .time = at, .slot = k });
 }
 
-/* Pops the minimum and dispatches it; the heap must be non-empty.  The slot
- * is freed before the callback runs, so the callback sees the event's own
- * handle as stale and may reuse the slot at once. */
-ALWAYS_INLINE static inline void fire_top(bf_engine *e)
+/* Takes the minimum off the heap (which must be non-empty) into *ev and
+ * moves the clock to its time.  The slot is freed before the caller acts
+ * on the event, so the event's own handle is stale by then and the slot
+ * may be reused at once. */
+ALWAYS_INLINE static inline void take_top(bf_engine *e, bf_event *ev)
 {
     heap_entry top = e->heap[0];
     slot *sl = &e->slots[top.slot];
-    uint32_t kind = sl->kind, a = sl->a, b = sl->b;
+    ev->time = top.time;
+    ev->kind = sl->kind;
+    ev->a = sl->a;
+    ev->b = sl->b;
     slot_free(e, top.slot);
     uint32_t last = --e->n;
     if (last > 0)
@@ -490,7 +494,22 @@ ALWAYS_INLINE static inline void fire_top(bf_engine *e)
     assert(top.time >= e->now);
     e->now = top.time;
     e->n_fired++;
-    e->fn(e->ctx, kind, a, b);
+}
+
+/* Pops the minimum and dispatches it; the heap must be non-empty. */
+ALWAYS_INLINE static inline void fire_top(bf_engine *e)
+{
+    bf_event ev;
+    take_top(e, &ev);
+    e->fn(e->ctx, ev.kind, ev.a, ev.b);
+}
+
+bool bf_engine_pop(bf_engine *e, bf_time limit, bf_event *ev)
+{
+    if (e->n == 0 || !(e->heap[0].time <= limit))
+        return false;
+    take_top(e, ev);
+    return true;
 }
 
 bool bf_engine_step(bf_engine *e)

@@ -103,6 +103,9 @@ typedef struct class_state {
     double size_delivered; /* sum of sizes of departures */
     uint64_t arrivals_hour[24];
     size_t trace_next;
+    /* The attribute shares as 16-bit thresholds: a 16-bit uniform k falls
+     * below share p iff k < ceil(p 2^16) (exact: p 2^16 is exact). */
+    uint32_t thr_white, thr_pre, thr_risk0, thr_risk01, thr_out;
     bf_rng arr_rng, attr_rng, route_rng, book_rng, extra_rng;
 } class_state;
 
@@ -561,29 +564,18 @@ static uint32_t new_entity(bf_sim *s, uint32_t c, const int8_t *attrs)
      * cost of four draws.  Drawn even when a trace fixes the attributes,
      * so streams stay aligned. */
     uint64_t bits = bf_rng_next(&cs->attr_rng);
-    const double k16 = 0x1.0p-16;
-    double u1 = (double)(bits >> 48) * k16;
-    double u2 = (double)((bits >> 32) & 0xffff) * k16;
-    double u3 = (double)((bits >> 16) & 0xffff) * k16;
-    double u4 = (double)(bits & 0xffff) * k16;
-    e->cls = c;
-    e->pc = 0;
-    e->next = e->prev = NIL;
-    e->renege = 0;
-    e->whitelisted = attrs && attrs[0] >= 0 ? (uint8_t)attrs[0] : u1 < cl->whitelisted;
-    e->predeclared = attrs && attrs[1] >= 0 ? (uint8_t)attrs[1] : u2 < cl->predeclared;
+    uint32_t u1 = (uint32_t)(bits >> 48), u2 = (uint32_t)(bits >> 32) & 0xffff;
+    uint32_t u3 = (uint32_t)(bits >> 16) & 0xffff, u4 = (uint32_t)bits & 0xffff;
+    /* Every field not named is 0 (NULL, 0.0). */
+    *e = (ent){.cls = c, .next = NIL, .prev = NIL, .prio = (uint8_t)cl->priority};
+    e->whitelisted = attrs && attrs[0] >= 0 ? (uint8_t)attrs[0] : u1 < cs->thr_white;
+    e->predeclared = attrs && attrs[1] >= 0 ? (uint8_t)attrs[1] : u2 < cs->thr_pre;
     e->risk = attrs && attrs[2] >= 0 ? (uint8_t)attrs[2]
-              : u3 < cl->risk[0]               ? 0
-              : u3 < cl->risk[0] + cl->risk[1] ? 1
-                                               : 2;
-    e->outbound = u4 < cl->outbound;
+              : u3 < cs->thr_risk0  ? 0
+              : u3 < cs->thr_risk01 ? 1
+                                    : 2;
+    e->outbound = u4 < cs->thr_out;
     e->combo = (uint8_t)bf_combo(e->whitelisted, e->predeclared, e->risk, e->outbound);
-    e->prio = (uint8_t)cl->priority;
-    e->line = 0;
-    e->wait = 0.0;
-    e->treat = NULL;
-    e->violator = e->cargo = e->vline = 0;
-    e->size = 0.0;
     if (s->has_extras[c]) {
         /* Violation, cargo and size come from the class's own stream, two
          * uniforms and (with a size) one sample per entity. */
@@ -825,7 +817,7 @@ static void on_sample(bf_sim *s)
         schedule(s, now + s->m->sample_every, EV_SAMPLE, 0, 0);
 }
 
-__attribute__((flatten)) static void dispatch(void *ctx, uint32_t kind, uint32_t a, uint32_t b)
+static void dispatch(void *ctx, uint32_t kind, uint32_t a, uint32_t b)
 {
     bf_sim *s = ctx;
     switch (kind) {
@@ -900,6 +892,11 @@ bf_sim *bf_sim_create(const bf_model *m, const bf_catalog *cat, uint64_t seed, u
         snprintf(purpose, sizeof purpose, "extras:%s", m->classes[c].name);
         bf_rng_seed(&cs->extra_rng, seed, rep, purpose);
         const bf_class *cl = &m->classes[c];
+        cs->thr_white = (uint32_t)ceil(cl->whitelisted * 65536.0);
+        cs->thr_pre = (uint32_t)ceil(cl->predeclared * 65536.0);
+        cs->thr_risk0 = (uint32_t)ceil(cl->risk[0] * 65536.0);
+        cs->thr_risk01 = (uint32_t)ceil((cl->risk[0] + cl->risk[1]) * 65536.0);
+        cs->thr_out = (uint32_t)ceil(cl->outbound * 65536.0);
         s->has_extras[c] = cl->size.type || cl->cargo > 0 || cl->violation[0] > 0 ||
                            cl->violation[1] > 0 || cl->violation[2] > 0;
     }
@@ -994,7 +991,9 @@ bool bf_sim_step(bf_sim *s)
     return bf_engine_step(s->eng);
 }
 
-bf_status bf_sim_run_until(bf_sim *s, bf_time t)
+/* The event loop: pulls events and hands them to dispatch directly, which
+ * (flattened) inlines the whole of every event handler here. */
+__attribute__((flatten)) bf_status bf_sim_run_until(bf_sim *s, bf_time t)
 {
     if (s->finished)
         return BF_ESTATE;
@@ -1002,8 +1001,9 @@ bf_status bf_sim_run_until(bf_sim *s, bf_time t)
         t = s->m->horizon;
     bf_engine *e = s->eng;
     uint32_t tick = 0;
-    while (s->st == BF_OK && bf_engine_next_time(e) <= t) {
-        bf_engine_step(e);
+    bf_event ev;
+    while (s->st == BF_OK && bf_engine_pop(e, t, &ev)) {
+        dispatch(s, ev.kind, ev.a, ev.b);
         /* A cheap counter, so that a cancel request stops even a run whose
          * clock hardly moves (a huge arrival rate). */
         if (++tick == 4096) {

@@ -592,6 +592,66 @@ static void test_engine_alloc_failure(void **state)
     rec_fini(&r);
 }
 
+/* bf_engine_pop is bf_engine_step without the callback: two engines given
+ * the same schedule (ties, spawning events that schedule at now, a cancel,
+ * a reschedule), one run by step and one by a pop loop that calls the same
+ * handler, fire the same events at the same clock in the same order.  And
+ * pop respects its limit: an event past it stays pending, the clock does
+ * not move, and an empty engine gives false. */
+static void test_engine_pop_matches_step(void **state)
+{
+    (void)state;
+    rec r1, r2;
+    bf_engine *e1 = make_engine(&r1, 4096, 4);
+    bf_engine *e2 = make_engine(&r2, 4096, 4);
+    rec *rs[2] = {&r1, &r2};
+    for (int k = 0; k < 2; k++) {
+        tiny_rng g = {2385};
+        bf_engine *e = rs[k]->e;
+        for (uint32_t i = 0; i < 300; i++) {
+            bf_time t = (double)tiny_below(&g, 50) * 0.5; /* many ties */
+            uint32_t kind = i % 7 == 0 ? K_SPAWN : K_PLAIN;
+            assert_int_equal(bf_engine_schedule(e, t, kind, kind == K_SPAWN ? 3 : i, 0, NULL),
+                             BF_OK);
+        }
+        bf_event_handle v;
+        assert_int_equal(bf_engine_schedule(e, 30.0, K_PLAIN, 9999, 9, &v), BF_OK);
+        rs[k]->victim = v;
+        assert_int_equal(bf_engine_schedule(e, 12.25, K_CANCEL, 0, 0, NULL), BF_OK);
+    }
+    while (bf_engine_step(e1))
+        ;
+    bf_event ev;
+    bf_event_handle late;
+    assert_int_equal(bf_engine_schedule(e2, 1e6, K_PLAIN, 1, 2, &late), BF_OK);
+    while (bf_engine_pop(e2, 1e5, &ev)) {
+        assert_true(ev.time == bf_engine_now(e2));
+        on_event(&r2, ev.kind, ev.a, ev.b);
+    }
+    assert_int_equal(r1.n, r2.n);
+    assert_true(r1.n > 300);
+    for (size_t i = 0; i < r1.n; i++) {
+        assert_true(r1.log[i].now == r2.log[i].now);
+        assert_int_equal(r1.log[i].kind, r2.log[i].kind);
+        assert_int_equal(r1.log[i].a, r2.log[i].a);
+        assert_int_equal(r1.log[i].b, r2.log[i].b);
+    }
+    /* The late event is still pending and the clock stayed put. */
+    bf_time before = bf_engine_now(e2);
+    assert_false(bf_engine_pop(e2, 999999.0, &ev));
+    assert_true(bf_engine_now(e2) == before);
+    assert_true(bf_engine_is_pending(e2, late));
+    assert_true(bf_engine_pop(e2, 1e6, &ev));
+    assert_true(ev.time == 1e6 && ev.a == 1 && ev.b == 2);
+    assert_true(bf_engine_now(e2) == 1e6);
+    assert_false(bf_engine_is_pending(e2, late));
+    assert_false(bf_engine_pop(e2, INFINITY, &ev));
+    assert_int_equal(bf_engine_n_fired(e1), bf_engine_n_fired(e2) - 1);
+    assert_true(bf_engine_check(e1) && bf_engine_check(e2));
+    drop_engine(&r1);
+    drop_engine(&r2);
+}
+
 static void test_engine_is_pending_semantics(void **state)
 {
     rec r;
@@ -651,6 +711,7 @@ int main(void)
         cmocka_unit_test(test_engine_grows_past_capacity_hint),
         cmocka_unit_test(test_engine_alloc_failure),
         cmocka_unit_test(test_engine_is_pending_semantics),
+        cmocka_unit_test(test_engine_pop_matches_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
