@@ -78,15 +78,36 @@ bf_status bf_dist_copy(bf_dist *dst, const bf_dist *src);
 /* Frees what the distribution owns and empties it.  NULL is fine. */
 void bf_dist_fini(bf_dist *d);
 
-static inline double bf_dist_sample(const bf_dist *d, bf_rng *r)
-{
-    return d->type->sample(d, r);
-}
-
 /* A standard exponential variate (mean 1), by the ziggurat method (see
  * src/dist/dist_exp.c): one 64-bit draw from r 98.9% of the time, a few
- * more otherwise.  exp(mean=m) samples m * bf_dist_exp1. */
-double bf_dist_exp1(bf_rng *r);
+ * more otherwise.  exp(mean=m) samples m * bf_dist_exp1.  The fast path
+ * is inline; its tables (generated, src/dist/exp_ziggurat.c) and the rare
+ * paths are in the library. */
+extern const double bf__zig_w[256];
+extern const uint64_t bf__zig_k[256];
+double bf__dist_exp1_slow(bf_rng *r, unsigned layer, double x);
+
+static inline double bf_dist_exp1(bf_rng *r)
+{
+    uint64_t b = bf_rng_next(r);
+    unsigned i = (unsigned)(b & 0xff);
+    uint64_t u = b >> 11;
+    double x = (double)u * bf__zig_w[i];
+    if (__builtin_expect(u < bf__zig_k[i], 1))
+        return x;
+    return bf__dist_exp1_slow(r, i, x);
+}
+
+extern const bf_dist_type bf__dist_exp_type;
+
+/* One draw.  The exponential, the commonest law of a queueing model, is
+ * drawn inline rather than through its type's function pointer. */
+static inline double bf_dist_sample(const bf_dist *d, bf_rng *r)
+{
+    if (d->type == &bf__dist_exp_type)
+        return d->p[0] * bf_dist_exp1(r);
+    return d->type->sample(d, r);
+}
 
 /* Exact mean and variance of the distribution as sampled (for the
  * truncated normal, of the truncated law). */

@@ -79,6 +79,14 @@ typedef struct bf__dist_family {
 /* The families, one per file. */
 extern const bf__dist_family bf__dist_const_family;
 extern const bf__dist_family bf__dist_exp_family;
+
+/* The exponential's ziggurat (generated into exp_ziggurat.c by
+ * tools/gen/exp_ziggurat.py; see dist_exp.c): r, the start of the tail;
+ * v, the area of each of the 256 layers; x[i], the layers' right edges
+ * (x[0] = v / e^-r, x[1] = r, ..., x[256] = 0); f[i] = e^-x[i]; and, in
+ * dist.h, w[i] = x[i] 2^-53 and k[i] = ceil(2^53 x[i+1] / x[i]). */
+extern const double bf__zig_r, bf__zig_v;
+extern const double bf__zig_x[257], bf__zig_f[257];
 extern const bf__dist_family bf__dist_uniform_family;
 extern const bf__dist_family bf__dist_triangular_family;
 extern const bf__dist_family bf__dist_normal_family;

@@ -106,6 +106,7 @@ typedef struct class_state {
     /* The attribute shares as 16-bit thresholds: a 16-bit uniform k falls
      * below share p iff k < ceil(p 2^16) (exact: p 2^16 is exact). */
     uint32_t thr_white, thr_pre, thr_risk0, thr_risk01, thr_out;
+    bool attr_random; /* some share is strictly between 0 and 1 */
     bf_rng arr_rng, attr_rng, route_rng, book_rng, extra_rng;
 } class_state;
 
@@ -303,7 +304,9 @@ static uint32_t queue_pop(bf_sim *s, node_state *ns)
     return h;
 }
 
-static void start_service(bf_sim *s, uint32_t ei, uint32_t n, bf_time now)
+/* Entity ei starts service at station n now.  handover: a server that
+ * just finished takes it, so the number busy does not change. */
+static void start_service(bf_sim *s, uint32_t ei, uint32_t n, bf_time now, bool handover)
 {
     const bf_layout *L = s->L;
     node_state *ns = &s->nodes[n];
@@ -334,9 +337,11 @@ static void start_service(bf_sim *s, uint32_t ei, uint32_t n, bf_time now)
         if (gh >= 0)
             observe(s, gh, w);
     }
-    ns->busy++;
-    bf_timeavg_set(&ns->nbusy, now, ns->busy);
-    staff_update(s, n, now);
+    if (!handover) {
+        ns->busy++;
+        bf_timeavg_set(&ns->nbusy, now, ns->busy);
+        staff_update(s, n, now);
+    }
     const bf_node *nd = &s->m->nodes[n];
     const bf_treatment *t = e->treat;
     const bf_dist *dist = t && t->service ? t->service : bf_model_service(s->m, n, e->cls);
@@ -432,7 +437,7 @@ static void arrive_at(bf_sim *s, uint32_t ei, uint32_t n)
         return;
     }
     if (ns->busy < ns->on_duty && ns->queued == 0) {
-        start_service(s, ei, n, now);
+        start_service(s, ei, n, now, false);
         return;
     }
     /* A FIFO station ignores class priorities: one queue.  A rule may set
@@ -562,8 +567,11 @@ static uint32_t new_entity(bf_sim *s, uint32_t c, const int8_t *attrs)
      * pre-declaration, risk, direction): shares are then resolved to
      * 1/65536, finer than any share an analyst writes, at a quarter of the
      * cost of four draws.  Drawn even when a trace fixes the attributes,
-     * so streams stay aligned. */
-    uint64_t bits = bf_rng_next(&cs->attr_rng);
+     * so streams stay aligned.  When every share is 0 or 1 the outcomes do
+     * not depend on the draw (k < 0 never holds, k < 65536 always does)
+     * and the draw is skipped: the stream serves nothing else, so no
+     * other draw moves and the results are the same. */
+    uint64_t bits = cs->attr_random ? bf_rng_next(&cs->attr_rng) : 0;
     uint32_t u1 = (uint32_t)(bits >> 48), u2 = (uint32_t)(bits >> 32) & 0xffff;
     uint32_t u3 = (uint32_t)(bits >> 16) & 0xffff, u4 = (uint32_t)bits & 0xffff;
     /* Every field not named is 0 (NULL, 0.0). */
@@ -706,12 +714,14 @@ static void on_service_done(bf_sim *s, uint32_t ei, uint32_t n)
 {
     bf_time now = bf_engine_now(s->eng);
     node_state *ns = &s->nodes[n];
-    ns->busy--;
-    if (ns->queued && ns->busy < ns->on_duty) {
+    if (ns->queued && ns->busy <= ns->on_duty) {
+        /* The server takes the next one (after a shift change, only if it
+         * is still on duty): busy stays as it is. */
         uint32_t next = queue_pop(s, ns);
         bf_timeavg_set(&ns->qlen, now, ns->queued);
-        start_service(s, next, n, now);
+        start_service(s, next, n, now, true);
     } else {
+        ns->busy--;
         bf_timeavg_set(&ns->nbusy, now, ns->busy);
         staff_update(s, n, now);
     }
@@ -781,7 +791,7 @@ static void on_shift(bf_sim *s, uint32_t n, uint32_t shift)
     while (ns->queued && ns->busy < ns->on_duty) {
         uint32_t next = queue_pop(s, ns);
         bf_timeavg_set(&ns->qlen, now, ns->queued);
-        start_service(s, next, n, now);
+        start_service(s, next, n, now, false);
     }
     staff_update(s, n, now);
     uint32_t nxt = (shift + 1) % (uint32_t)nd->n_shifts;
@@ -897,6 +907,9 @@ bf_sim *bf_sim_create(const bf_model *m, const bf_catalog *cat, uint64_t seed, u
         cs->thr_risk0 = (uint32_t)ceil(cl->risk[0] * 65536.0);
         cs->thr_risk01 = (uint32_t)ceil((cl->risk[0] + cl->risk[1]) * 65536.0);
         cs->thr_out = (uint32_t)ceil(cl->outbound * 65536.0);
+        uint32_t thr[] = {cs->thr_white, cs->thr_pre, cs->thr_risk0, cs->thr_risk01, cs->thr_out};
+        for (size_t k = 0; k < sizeof thr / sizeof thr[0]; k++)
+            cs->attr_random |= thr[k] != 0 && thr[k] != 65536;
         s->has_extras[c] = cl->size.type || cl->cargo > 0 || cl->violation[0] > 0 ||
                            cl->violation[1] > 0 || cl->violation[2] > 0;
     }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes src/dist/exp_ziggurat.h: the tables of the 256-layer ziggurat
+"""Writes src/dist/exp_ziggurat.c: the tables of the 256-layer ziggurat
 for the standard exponential law (Marsaglia and Tsang, "The Ziggurat
 Method for Generating Random Variables", J. Stat. Softw. 5(8), 2000).
 
@@ -65,20 +65,18 @@ out.append(" * The 256-layer ziggurat for the standard exponential law (Marsagli
 out.append(" * Tsang 2000), computed with mpmath at 60 digits and rounded to double.")
 out.append(" * r = %s, v = %s." % (mp.nstr(r, 20), mp.nstr(v, 20)))
 out.append(" * See tools/gen/exp_ziggurat.py for the construction and")
-out.append(" * src/dist/dist_exp.c for the sampler.")
+out.append(" * src/dist/dist_exp.c for the sampler; declared in dist_int.h (all) and")
+out.append(" * borderflow/dist.h (w and k, for the inline fast path).")
 out.append(" */")
-out.append("#ifndef BF_EXP_ZIGGURAT_H")
-out.append("#define BF_EXP_ZIGGURAT_H")
+out.append('#include "dist/dist_int.h"')
 out.append("")
-out.append("#include <stdint.h>")
-out.append("")
-out.append("#define BF__ZIG_R %s /* %s */" % (d(r), mp.nstr(r, 20)))
-out.append("#define BF__ZIG_V %s /* %s */" % (d(v), mp.nstr(v, 20)))
+out.append("const double bf__zig_r = %s; /* %s */" % (d(r), mp.nstr(r, 20)))
+out.append("const double bf__zig_v = %s; /* %s */" % (d(v), mp.nstr(v, 20)))
 out.append("")
 
 
 def table(ctype, name, vals, fmt):
-    out.append("static const %s %s[%d] = {" % (ctype, name, len(vals)))
+    out.append("const %s %s[%d] = {" % (ctype, name, len(vals)))
     for i in range(0, len(vals), 2):
         out.append("    " + " ".join(fmt(t) + "," for t in vals[i:i + 2]))
     out.append("};")
@@ -89,8 +87,7 @@ table("double", "bf__zig_x", x, d)
 table("double", "bf__zig_f", f, d)
 table("double", "bf__zig_w", w, d)
 table("uint64_t", "bf__zig_k", k, lambda t: "UINT64_C(%d)" % t)
-out.append("#endif")
 sys.stdout.write("")
-with open("src/dist/exp_ziggurat.h", "w") as fh:
+with open("src/dist/exp_ziggurat.c", "w") as fh:
     fh.write("\n".join(out) + "\n")
 print("r =", mp.nstr(r, 25), " v =", mp.nstr(v, 25))

@@ -4,17 +4,15 @@
  * Tsang 2000), computed with mpmath at 60 digits and rounded to double.
  * r = 7.697117470131049714, v = 0.00394965982258155722.
  * See tools/gen/exp_ziggurat.py for the construction and
- * src/dist/dist_exp.c for the sampler.
+ * src/dist/dist_exp.c for the sampler; declared in dist_int.h (all) and
+ * borderflow/dist.h (w and k, for the inline fast path).
  */
-#ifndef BF_EXP_ZIGGURAT_H
-#define BF_EXP_ZIGGURAT_H
+#include "dist/dist_int.h"
 
-#include <stdint.h>
+const double bf__zig_r = 0x1.ec9d9297ebb83p+2; /* 7.697117470131049714 */
+const double bf__zig_v = 0x1.02d84bc4b0285p-8; /* 0.00394965982258155722 */
 
-#define BF__ZIG_R 0x1.ec9d9297ebb83p+2 /* 7.697117470131049714 */
-#define BF__ZIG_V 0x1.02d84bc4b0285p-8 /* 0.00394965982258155722 */
-
-static const double bf__zig_x[257] = {
+const double bf__zig_x[257] = {
     0x1.164ec94bf5dc1p+3, 0x1.ec9d9297ebb83p+2,
     0x1.bc39e51da71fcp+2, 0x1.9e9dc0d487b85p+2,
     0x1.8939fe6f2ed19p+2, 0x1.78750d6eac62fp+2,
@@ -146,7 +144,7 @@ static const double bf__zig_x[257] = {
     0x0.0p+0,
 };
 
-static const double bf__zig_f[257] = {
+const double bf__zig_f[257] = {
     0x1.5e5d3f59d055cp-13, 0x1.dc31c329f0b4bp-12,
     0x1.fb20af78dfcb9p-11, 0x1.92bb5540c3e25p-10,
     0x1.1946ba8e1a324p-9, 0x1.6d888f3a1feffp-9,
@@ -278,7 +276,7 @@ static const double bf__zig_f[257] = {
     0x1.0000000000000p+0,
 };
 
-static const double bf__zig_w[256] = {
+const double bf__zig_w[256] = {
     0x1.164ec94bf5dc1p-50, 0x1.ec9d9297ebb83p-51,
     0x1.bc39e51da71fcp-51, 0x1.9e9dc0d487b85p-51,
     0x1.8939fe6f2ed19p-51, 0x1.78750d6eac62fp-51,
@@ -409,7 +407,7 @@ static const double bf__zig_w[256] = {
     0x1.ad6b2495b4d2bp-57, 0x1.0589d8b5d4119p-57,
 };
 
-static const uint64_t bf__zig_k[256] = {
+const uint64_t bf__zig_k[256] = {
     UINT64_C(7971545857431496), UINT64_C(8122426762520769),
     UINT64_C(8406823688997810), UINT64_C(8542525795804797),
     UINT64_C(8623083654098354), UINT64_C(8676850260251935),
@@ -540,4 +538,3 @@ static const uint64_t bf__zig_k[256] = {
     UINT64_C(5485857970336128), UINT64_C(0),
 };
 
-#endif
