@@ -116,13 +116,15 @@ void bf_hist_init(bf_hist *h);
 /* Bucket index of x >= BF_HIST_MIN (clamped to the last bucket). */
 static inline int bf_hist_bucket(double x)
 {
+    /* For x > 0 the biased exponent and the top mantissa bits are
+     * adjacent in the IEEE 754 layout, so one shift gives
+     * (exponent + 1023) 2^SUB_BITS + k; subtracting the first bucket's
+     * value of that gives the index. */
     uint64_t bits;
     memcpy(&bits, &x, sizeof bits);
-    int e = (int)((bits >> 52) & 0x7ff) - 1023;
-    int k = (int)((bits >> (52 - BF_HIST_SUB_BITS)) &
-                  ((1u << BF_HIST_SUB_BITS) - 1));
-    int i = ((e - BF_HIST_MIN_EXP) << BF_HIST_SUB_BITS) + k;
-    return i < BF_HIST_N_BUCKETS ? i : BF_HIST_N_BUCKETS - 1;
+    uint64_t i = (bits >> (52 - BF_HIST_SUB_BITS)) -
+                 ((uint64_t)(1023 + BF_HIST_MIN_EXP) << BF_HIST_SUB_BITS);
+    return i < BF_HIST_N_BUCKETS ? (int)i : BF_HIST_N_BUCKETS - 1;
 }
 
 static inline void bf_hist_add(bf_hist *h, double x)

@@ -209,22 +209,47 @@ static inline uint32_t min_of_few(const slot *s, const heap_entry *h, uint32_t c
 }
 
 /* Places x at hole i and moves it towards the root until its parent is not
- * greater. */
+ * greater.  Below the root's children each level is a branch, which is
+ * predictable: a new event nearly always stops at once in a large heap.
+ * The last step, against the root itself, is taken with selects: in a
+ * small heap (the M/M/1 model has three events) whether the new event is
+ * the next to fire is a coin toss, and a branch on it was mispredicted
+ * about once per customer. */
 ALWAYS_INLINE static inline void sift_up(bf_engine *e, uint32_t i, heap_entry x)
 {
     heap_entry *h = e->heap;
     const slot *s = e->slots;
     uint32_t *pos = e->pos;
-    while (i > 0) {
+    while (i > 4) {
         uint32_t p = (i - 1) / 4;
-        if (!entry_less(s, &x, &h[p]))
-            break;
+        if (!entry_less(s, &x, &h[p])) {
+            h[i] = x;
+            pos[x.slot] = i;
+            return;
+        }
         h[i] = h[p];
         pos[h[i].slot] = i;
         i = p;
     }
-    h[i] = x;
-    pos[x.slot] = i;
+    if (i == 0) {
+        h[0] = x;
+        pos[x.slot] = 0;
+        return;
+    }
+    heap_entry r = h[0];
+    uint64_t m = -(uint64_t)entry_less(s, &x, &r); /* all ones if x goes up */
+    uint64_t xt, rt;
+    memcpy(&xt, &x.time, sizeof xt);
+    memcpy(&rt, &r.time, sizeof rt);
+    uint64_t top_t = (xt & m) | (rt & ~m), low_t = xt ^ rt ^ top_t;
+    uint32_t top_s = (x.slot & (uint32_t)m) | (r.slot & ~(uint32_t)m);
+    uint32_t low_s = x.slot ^ r.slot ^ top_s;
+    memcpy(&h[0].time, &top_t, sizeof top_t);
+    h[0].slot = top_s;
+    memcpy(&h[i].time, &low_t, sizeof low_t);
+    h[i].slot = low_s;
+    pos[low_s] = i;
+    pos[top_s] = 0;
 }
 
 /* Places x at hole i and moves it towards the leaves until no child is

@@ -574,8 +574,18 @@ static uint32_t new_entity(bf_sim *s, uint32_t c, const int8_t *attrs)
     uint64_t bits = cs->attr_random ? bf_rng_next(&cs->attr_rng) : 0;
     uint32_t u1 = (uint32_t)(bits >> 48), u2 = (uint32_t)(bits >> 32) & 0xffff;
     uint32_t u3 = (uint32_t)(bits >> 16) & 0xffff, u4 = (uint32_t)bits & 0xffff;
-    /* Every field not named is 0 (NULL, 0.0). */
-    *e = (ent){.cls = c, .next = NIL, .prev = NIL, .prio = (uint8_t)cl->priority};
+    /* Field by field: a compound literal here became a `rep stos`, a
+     * microcoded loop that cost more than all these stores. */
+    e->cls = c;
+    e->pc = 0;
+    e->next = e->prev = NIL;
+    e->renege = 0;
+    e->prio = (uint8_t)cl->priority;
+    e->line = e->level = e->violator = e->cargo = e->vline = 0;
+    e->size = 0.0;
+    e->treat = NULL;
+    e->t_sys = e->t_node = e->t_line = 0.0;
+    e->wait = 0.0;
     e->whitelisted = attrs && attrs[0] >= 0 ? (uint8_t)attrs[0] : u1 < cs->thr_white;
     e->predeclared = attrs && attrs[1] >= 0 ? (uint8_t)attrs[1] : u2 < cs->thr_pre;
     e->risk = attrs && attrs[2] >= 0 ? (uint8_t)attrs[2]
