@@ -48,9 +48,13 @@
  * Floyd's bottom-up removal (2-10% slower at every size: its extra
  * sift-up costs more than the comparisons it saves), a branching
  * tournament (25-60% slower below 30,000), an 8-ary heap (10-15% slower
- * from 320 up), and taking the last step of a sift with selects (5-10%
- * faster on the two-line model but 7% slower on M/M/1, whose tiny heap
- * the branch predictor handles well).
+ * from 320 up), and taking the last step of a sift-down with selects (1-2%
+ * faster on the two-line model but 4% slower on M/M/1).  The last step of
+ * a sift-up, against the root, is taken with selects: with the
+ * simulator's own event loop (bf_engine_pop) that branch had become the
+ * most mispredicted one on M/M/1, and selects made it 6% faster.  Deferring
+ * the refill of the root after a pop, so that the next schedule could
+ * fill it (replace-top), was 30% slower on M/M/1 and was dropped.
  *
  * Ties.  seq is a 64-bit counter bumped by every schedule and reschedule,
  * so no two pending entries compare equal and equal-time events fire in
@@ -208,6 +212,27 @@ static inline uint32_t min_of_few(const slot *s, const heap_entry *h, uint32_t c
     return m;
 }
 
+/* Parent position p and child position c get the smaller and the larger
+ * of a and b, decided by selects rather than a branch (see sift_up). */
+ALWAYS_INLINE static inline void place_pair(bf_engine *e, uint32_t p, uint32_t c,
+                                            heap_entry a, heap_entry b)
+{
+    uint64_t m = -(uint64_t)entry_less(e->slots, &b, &a); /* all ones if b < a */
+    uint64_t at, bt;
+    memcpy(&at, &a.time, sizeof at);
+    memcpy(&bt, &b.time, sizeof bt);
+    uint64_t lo_t = (bt & m) | (at & ~m), hi_t = at ^ bt ^ lo_t;
+    uint32_t lo_s = (b.slot & (uint32_t)m) | (a.slot & ~(uint32_t)m);
+    uint32_t hi_s = a.slot ^ b.slot ^ lo_s;
+    heap_entry *h = e->heap;
+    memcpy(&h[p].time, &lo_t, sizeof lo_t);
+    h[p].slot = lo_s;
+    memcpy(&h[c].time, &hi_t, sizeof hi_t);
+    h[c].slot = hi_s;
+    e->pos[lo_s] = p;
+    e->pos[hi_s] = c;
+}
+
 /* Places x at hole i and moves it towards the root until its parent is not
  * greater.  Below the root's children each level is a branch, which is
  * predictable: a new event nearly always stops at once in a large heap.
@@ -236,20 +261,7 @@ ALWAYS_INLINE static inline void sift_up(bf_engine *e, uint32_t i, heap_entry x)
         pos[x.slot] = 0;
         return;
     }
-    heap_entry r = h[0];
-    uint64_t m = -(uint64_t)entry_less(s, &x, &r); /* all ones if x goes up */
-    uint64_t xt, rt;
-    memcpy(&xt, &x.time, sizeof xt);
-    memcpy(&rt, &r.time, sizeof rt);
-    uint64_t top_t = (xt & m) | (rt & ~m), low_t = xt ^ rt ^ top_t;
-    uint32_t top_s = (x.slot & (uint32_t)m) | (r.slot & ~(uint32_t)m);
-    uint32_t low_s = x.slot ^ r.slot ^ top_s;
-    memcpy(&h[0].time, &top_t, sizeof top_t);
-    h[0].slot = top_s;
-    memcpy(&h[i].time, &low_t, sizeof low_t);
-    h[i].slot = low_s;
-    pos[low_s] = i;
-    pos[top_s] = 0;
+    place_pair(e, 0, i, h[0], x);
 }
 
 /* Places x at hole i and moves it towards the leaves until no child is
