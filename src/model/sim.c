@@ -840,13 +840,22 @@ static void on_sample(bf_sim *s)
 static void dispatch(void *ctx, uint32_t kind, uint32_t a, uint32_t b)
 {
     bf_sim *s = ctx;
+    /* The two commonest kinds by conditional branches, the rest by a jump
+     * table: which kind comes next is a coin toss, and an indirect jump
+     * through a table is predicted worse than a conditional branch. */
+    if (kind == EV_SERVICE_DONE) {
+        on_service_done(s, a, b);
+        return;
+    }
+    if (kind == EV_ARRIVAL) {
+        on_arrival(s, a);
+        return;
+    }
     switch (kind) {
-    case EV_ARRIVAL: on_arrival(s, a); break;
     case EV_BATCH: on_batch(s, a); break;
     case EV_ENTER: enter_system(s, a); break;
     case EV_RENEGE: on_renege(s, a, b); break;
     case EV_SHIFT: on_shift(s, a, b); break;
-    case EV_SERVICE_DONE: on_service_done(s, a, b); break;
     case EV_DELAY_DONE: on_delay_done(s, a, b); break;
     case EV_SAMPLE: on_sample(s); break;
     case EV_WARMUP: reset_stats(s); break;
