@@ -12,8 +12,10 @@
 #ifndef BF_VERSION
 #define BF_VERSION "0.0.0"
 #endif
+/* BF_SOURCE_REV: written at every build by tools/cmake/revision.cmake
+ * (builds outside CMake, such as tools/fuzz/build.sh, define it). */
 #ifndef BF_SOURCE_REV
-#define BF_SOURCE_REV "unknown"
+#include "bf_revision.h"
 #endif
 
 /* Allocation counter and failure threshold for tests.  Thread-local so an

@@ -67,6 +67,15 @@ for opt in --version -V version; do
         fail "borderflow $opt prints 'borderflow X.Y.Z'" "got: $(head -c 200 "$T/out")"
     fi
 done
+# The revision in the provenance is the commit the binary was built from,
+# not the one CMake was configured at (it is written at every build).  The
+# '-dirty' mark is left out of the comparison: editing a file after the
+# build changes it without making the binary stale.
+if rev=$(git -C "$SRC" describe --always --tags 2>/dev/null); then
+    bfrun "$T/out" "$T/err" version
+    got=$(sed -n 's/^borderflow [^ ]* (\(.*\))$/\1/p' "$T/out")
+    check_eq "version names the checked-out commit" "$rev" "${got%-dirty}"
+fi
 for cmd in run check; do
     bfrun "$T/out" "$T/err" "$cmd" --help
     check_eq "borderflow $cmd --help exits 0" 0 "$RC"

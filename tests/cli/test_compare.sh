@@ -129,9 +129,10 @@ check_eq "one row for the one metric asked" 2 "$(n_lines "$T/out")"
 # (seed 20230905, policy seed 7), independent half-widths are 2.2 (sl_check
 # utilization), 2.7 (sl_check served), 4.3 (researcher time in system) and
 # 14 (system time in system) times the common ones.  The gain on waits at
-# sl_check is only about 1.1-1.3x (its service draws are handed out in a
-# different order once the staffing changes, see docs/sweeps.md), too small
-# to show reliably with 20 pairs, so waits are not asserted here.  Each
+# sl_check is only about 1.1x (1.1-1.3x with the earlier inversion sampler
+# for exp): its service draws are handed out in a different order once the
+# staffing changes (see docs/sweeps.md).  That is too small to show
+# reliably with 20 pairs, so waits are not asserted here.  Each
 # half-width from 20 pairs has a relative standard error of about
 # 1/sqrt(2 x 19) = 16%, so the log of a ratio of two has about 0.23: the
 # smallest true ratio, 2.2, lies 3.4 standard errors from 1.  The check is
