@@ -79,8 +79,8 @@ bf_status bf_dist_copy(bf_dist *dst, const bf_dist *src);
 void bf_dist_fini(bf_dist *d);
 
 /* A standard exponential variate (mean 1), by the ziggurat method (see
- * src/dist/dist_exp.c): one 64-bit draw from r 98.9% of the time, a few
- * more otherwise.  exp(mean=m) samples m * bf_dist_exp1.  The fast path
+ * src/dist/dist_exp.c): one 64-bit draw from r 97.8% of the time, a few
+ * more otherwise (1.03 on average).  exp(mean=m) samples m * bf_dist_exp1.  The fast path
  * is inline; its tables (generated, src/dist/exp_ziggurat.c) and the rare
  * paths are in the library. */
 extern const double bf__zig_w[256];

@@ -13,18 +13,18 @@
  *
  *   one 64-bit draw b:   layer i = the low 8 bits, u = the top 53 bits,
  *                        x = u 2^-53 x[i]
- *   u < k[i] (98.9%):    x lies inside the layer's core: return x
- *   i = 0, else (0.05%): x is in the tail beyond r = 7.697: return
+ *   u < k[i] (97.8%):    x lies inside the layer's core: return x
+ *   i = 0, else (0.04%): x is in the tail beyond r = 7.697: return
  *                        r + E' with E' a fresh standard exponential
  *                        (the law is memoryless)
- *   i > 0, else (1.1%):  x is in the wedge between the layer's core and
+ *   i > 0, else (2.2%):  x is in the wedge between the layer's core and
  *                        its edge: accept x if a uniform height in the
  *                        layer falls below e^-x, otherwise start again.
  *
  * The fast path is a table look-up and a multiply instead of a log: the
  * M/M/1 benchmark (two exponential draws per customer) runs about 20%
  * faster than with inversion (docs/performance.md).  The cost: the number
- * of 64-bit draws per sample varies (1.02 on average), so a stream no
+ * of 64-bit draws per sample varies (1.03 on average), so a stream no
  * longer holds exactly one draw per sample.  Common random numbers are
  * kept: a stream yields the same sequence of standard exponentials
  * whatever the mean, so exp(mean=30s) and exp(mean=40s) on the same

@@ -8,7 +8,6 @@
  * series instead), so the runner may call them from worker threads.
  *
  * Invariants (asserted where checking is cheap):
- *   tally    n == 0 implies mean == 0 and m2 == 0; m2 >= 0 up to rounding;
  *   timeavg  t0 <= last_t <= any t passed to bf_timeavg_mean;
  *   hist     n == n_under + sum(count), and max == 0 when n == 0
  *            (checked on both sides of every merge).
@@ -29,58 +28,6 @@
  * out here. */
 #define PI 3.14159265358979323846264338327950288
 #define LN2 0.693147180559945309417232121458176568
-
-/* ---- tally ---------------------------------------------------------- */
-
-void bf_tally_init(bf_tally *t)
-{
-    assert(t);
-    t->n = 0;
-    t->mean = 0.0;
-    t->m2 = 0.0;
-    t->min = INFINITY;
-    t->max = -INFINITY;
-}
-
-void bf_tally_merge(bf_tally *dst, const bf_tally *src)
-{
-    assert(dst && src);
-    if (src->n == 0)
-        return;
-    if (dst->n == 0) {
-        *dst = *src;
-        return;
-    }
-    /* Chan, Golub and LeVeque (1979): with d the difference of the two
-     * means, the pooled sum of squares is m2a + m2b + d^2 na nb / n.  The
-     * mean moves from the first towards the second by d nb / n, which
-     * stays accurate when the two means are close (no large sums). */
-    double na = (double)dst->n, nb = (double)src->n;
-    double n = na + nb;
-    double d = src->mean - dst->mean;
-    dst->mean += d * (nb / n);
-    dst->m2 += src->m2 + d * d * (na * nb / n);
-    dst->n += src->n;
-    if (src->min < dst->min)
-        dst->min = src->min;
-    if (src->max > dst->max)
-        dst->max = src->max;
-}
-
-double bf_tally_mean(const bf_tally *t)
-{
-    assert(t);
-    return t->n ? t->mean : 0.0;
-}
-
-double bf_tally_variance(const bf_tally *t)
-{
-    assert(t);
-    if (t->n < 2)
-        return 0.0;
-    /* Rounding can leave m2 a hair below 0 when all values are equal. */
-    return t->m2 > 0.0 ? t->m2 / (double)(t->n - 1) : 0.0;
-}
 
 /* ---- time average --------------------------------------------------- */
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "borderflow/runner.h"
@@ -179,6 +180,52 @@ static void test_sim_common_random_numbers(void **state)
     assert_float_equal(arrivals[0], arrivals[1], 0);
 }
 
+/* The attribute draw is skipped when every share of a class is 0 or 1
+ * (the outcomes are then certain).  Each case here has exactly one share
+ * strictly between 0 and 1, the others at 0 or 100%, so a skip decided on
+ * the wrong shares would make that attribute certain too.  A rule sends the
+ * entities with the attribute to station b; b's services must be the
+ * share of all arrivals, within 5 binomial standard deviations (about
+ * 60,000 arrivals: 5 sd is at most 1.0 percentage point; a false alarm
+ * has probability 6e-7). */
+static void test_sim_attribute_shares_one_at_a_time(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *shares, *match;
+        double p;
+    } cases[] = {
+        {"whitelisted = 25%\npredeclared = 100%\nrisk = low 100%\noutbound = 0%\n",
+         "whitelisted", 0.25},
+        {"whitelisted = 100%\npredeclared = 30%\nrisk = low 100%\noutbound = 100%\n",
+         "predeclared", 0.30},
+        {"whitelisted = 0%\npredeclared = 0%\nrisk = low 70%, medium 20%, high 10%\n"
+         "outbound = 0%\n",
+         "risk high", 0.10},
+        {"whitelisted = 0%\npredeclared = 100%\nrisk = high 100%\noutbound = 40%\n",
+         "outbound", 0.40},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "[simulation]\nhorizon = 100h\nseed = 2385\nsample_every = 0s\n"
+                 "[class c]\narrivals = poisson(rate=600/h)\nroute = a\n%s"
+                 "[station a]\nservers = 50\nservice = const(1s)\n"
+                 "[station b]\nservers = 50\nservice = const(1s)\n"
+                 "[rule r]\nmatch = %s\nat = a\nuse = b\n",
+                 cases[i].shares, cases[i].match);
+        fixture f;
+        run(&f, text);
+        double n = value(&f, "system", "", "", "arrivals");
+        double got = value(&f, "station", "b", "", "served");
+        double p = cases[i].p, sd = sqrt(n * p * (1 - p));
+        if (!(fabs(got - n * p) <= 5 * sd))
+            fail_msg("case %zu (%s): %.0f of %.0f at b, expected %.0f +- %.0f", i, cases[i].match,
+                     got, n, n * p, 5 * sd);
+        teardown(&f);
+    }
+}
+
 /* By-hour statistics exist only for the hours of day the observation
  * window covers; services during the warm-up in other hours must not be
  * recorded anywhere (this crashed once: a warm-up 00:00-03:00 on a one-day
@@ -225,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_sim_delay_is_infinite_server),
         cmocka_unit_test(test_sim_runner_independent_of_threads),
         cmocka_unit_test(test_sim_common_random_numbers),
+        cmocka_unit_test(test_sim_attribute_shares_one_at_a_time),
         cmocka_unit_test(test_sim_by_hour_skips_uncovered_hours),
         cmocka_unit_test(test_sim_alloc_failure_reported),
     };

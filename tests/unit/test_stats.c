@@ -87,93 +87,19 @@ static size_t count_le(const double *sorted, size_t n, double x)
     return lo;
 }
 
-/* ---- tally ------------------------------------------------------------- */
+/* ---- data for the means -------------------------------------------------- */
 
-enum { TALLY_N = 1000 };
+enum { MEAN_N = 1000 };
 
 /* Values around 1000 with spread about 2.385: a large mean over a small
- * spread is where the naive sum-of-squares formula would lose digits. */
-static void tally_data(double *x, size_t n)
+ * spread, where a running sum must still give the mean to rounding. */
+static void mean_data(double *x, size_t n)
 {
     xs_rng r = {0x9e3779b97f4a7c15ull};
     for (size_t i = 0; i < n; i++)
         x[i] = 1000.25 + 2.385 * xs_normal(&r) + 0.75 * xs_u01(&r);
 }
 
-static void test_stats_tally_init_state(void **state)
-{
-    (void)state;
-    bf_tally t;
-    memset(&t, 0x5a, sizeof t);
-    bf_tally_init(&t);
-    assert_int_equal(t.n, 0);
-    assert_true(t.mean == 0.0 && t.m2 == 0.0);
-    assert_true(isinf(t.min) && t.min > 0);
-    assert_true(isinf(t.max) && t.max < 0);
-    assert_true(bf_tally_mean(&t) == 0.0);
-    assert_true(bf_tally_variance(&t) == 0.0);
-
-    bf_tally_add(&t, 2.385);
-    assert_true(bf_tally_mean(&t) == 2.385);
-    assert_true(bf_tally_variance(&t) == 0.0);
-    assert_true(t.min == 2.385 && t.max == 2.385);
-}
-
-static void test_stats_tally_matches_two_pass(void **state)
-{
-    (void)state;
-    static double x[TALLY_N];
-    tally_data(x, TALLY_N);
-
-    double sum = 0.0, mn = INFINITY, mx = -INFINITY;
-    for (size_t i = 0; i < TALLY_N; i++) {
-        sum += x[i];
-        mn = fmin(mn, x[i]);
-        mx = fmax(mx, x[i]);
-    }
-    double mean = sum / TALLY_N, ss = 0.0;
-    for (size_t i = 0; i < TALLY_N; i++)
-        ss += (x[i] - mean) * (x[i] - mean);
-
-    bf_tally t;
-    bf_tally_init(&t);
-    for (size_t i = 0; i < TALLY_N; i++)
-        bf_tally_add(&t, x[i]);
-    assert_int_equal(t.n, TALLY_N);
-    assert_rel(bf_tally_mean(&t), mean, 1e-12);
-    assert_rel(bf_tally_variance(&t), ss / (TALLY_N - 1), 1e-12);
-    assert_true(t.min == mn && t.max == mx);
-}
-
-static void test_stats_tally_merge_of_halves(void **state)
-{
-    (void)state;
-    static double x[TALLY_N];
-    tally_data(x, TALLY_N);
-    const size_t cut = 377; /* unequal halves */
-
-    bf_tally all, a, b;
-    bf_tally_init(&all);
-    bf_tally_init(&a);
-    bf_tally_init(&b);
-    for (size_t i = 0; i < TALLY_N; i++) {
-        bf_tally_add(&all, x[i]);
-        bf_tally_add(i < cut ? &a : &b, x[i]);
-    }
-    bf_tally_merge(&a, &b);
-    assert_int_equal(a.n, all.n);
-    assert_rel(a.mean, all.mean, 1e-12);
-    assert_rel(a.m2, all.m2, 1e-12);
-    assert_true(a.min == all.min && a.max == all.max);
-
-    /* Merging an empty tally either way changes nothing. */
-    bf_tally empty, copy = all;
-    bf_tally_init(&empty);
-    bf_tally_merge(&copy, &empty);
-    assert_memory_equal(&copy, &all, sizeof all);
-    bf_tally_merge(&empty, &all);
-    assert_memory_equal(&empty, &all, sizeof all);
-}
 
 /* ---- time average ------------------------------------------------------ */
 
@@ -293,26 +219,26 @@ static void test_stats_hist_quantile_rank_rules(void **state)
 }
 
 /* The histogram's mean (a running sum in double) against a sum in long
- * double, on the tally's data: 1,000 values near 1000.25, whose double sum
+ * double, on mean_data: 1,000 values near 1000.25, whose double sum
  * is off by at most 1,000 ulps (2.3e-13 relative), so 1e-12 is that bound,
  * not a loosened one. */
 static void test_stats_hist_mean_and_max(void **state)
 {
     (void)state;
-    static double x[TALLY_N];
-    tally_data(x, TALLY_N);
+    static double x[MEAN_N];
+    mean_data(x, MEAN_N);
     static bf_hist h;
     bf_hist_init(&h);
     assert_true(bf_hist_mean(&h) == 0.0);
     long double sum = 0.0L;
     double mx = 0.0;
-    for (size_t i = 0; i < TALLY_N; i++) {
+    for (size_t i = 0; i < MEAN_N; i++) {
         bf_hist_add(&h, x[i]);
         sum += x[i];
         mx = fmax(mx, x[i]);
     }
-    assert_int_equal(h.n, TALLY_N);
-    assert_rel(bf_hist_mean(&h), (double)(sum / TALLY_N), 1e-12);
+    assert_int_equal(h.n, MEAN_N);
+    assert_rel(bf_hist_mean(&h), (double)(sum / MEAN_N), 1e-12);
     assert_true(h.max == mx);
     bf_hist_init(&h);
     bf_hist_add(&h, 2.385);
@@ -612,9 +538,6 @@ static void test_stats_ci95_coverage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stats_tally_init_state),
-        cmocka_unit_test(test_stats_tally_matches_two_pass),
-        cmocka_unit_test(test_stats_tally_merge_of_halves),
         cmocka_unit_test(test_stats_timeavg_piecewise_path),
         cmocka_unit_test(test_stats_hist_bucket_edges),
         cmocka_unit_test(test_stats_hist_quantiles_within_1_128),
