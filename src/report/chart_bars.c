@@ -288,7 +288,9 @@ static bf_status paired(bf_report *r, int64_t a_run, int a_key, int64_t b_run, i
 }
 
 /* A short description of a run for the legend: "policy: run 2
- * (station.sl_check.servers=3)". */
+ * (station.sl_check.servers=3)".  The seed, the replications and the
+ * scenario's descriptive texts (title, description) are not what a policy
+ * changes and are left out; the footer names the scenarios. */
 static void run_title(bf_report *r, lang l, const char *role, int64_t run, char **vkeys,
                       size_t n_vkeys, sbuf *t)
 {
@@ -297,7 +299,9 @@ static void run_title(bf_report *r, lang l, const char *role, int64_t run, char 
     size_t shown = 0;
     for (size_t p = 0; p < n_vkeys; p++) {
         if (strcmp(vkeys[p], "simulation.seed") == 0 ||
-            strcmp(vkeys[p], "simulation.replications") == 0)
+            strcmp(vkeys[p], "simulation.replications") == 0 ||
+            strcmp(vkeys[p], "simulation.title") == 0 ||
+            strcmp(vkeys[p], "simulation.description") == 0)
             continue;
         if (shown == 2) {
             bf__sbuf_put(t, ", ...");

@@ -99,11 +99,20 @@ if [ "$HAVE_GNUPLOT" = 1 ]; then
     fi
     if "$BF" --help | grep -q "^  compare "; then
         bfrun "$T/out" "$T/err" compare "$SCN" "$SCN" --policy-set station.sl_check.servers=3 \
+            --policy-set 'simulation.title=Three officers' \
             -r 2 --set simulation.horizon=3d --set simulation.warmup=1d --db "$T/c.db" -q
         check_eq "borderflow compare for the compare chart" 0 "$RC"
         bfrun "$T/out" "$T/err" plot "$T/c.db" --chart compare --script "$T/cs" --out "$T/compare-default.png"
         check_eq "plot --chart compare draws the latest comparison by default" 0 "$RC"
         magic "$T/compare-default.png" png && pass "latest comparison chart is a PNG" || fail "latest comparison chart is a PNG" "$(cat "$T/err")"
+        # The legend names what the policy changes, not the scenario's title.
+        check_contains "compare legend names the changed parameter" "$T/cs/compare-default.gp" \
+            "policy: run 2 (station.sl_check.servers=3)"
+        if grep -q "simulation.title" "$T/cs/compare-default.gp"; then
+            fail "compare legend leaves out the title" "$(grep -m1 series_title "$T/cs/compare-default.gp")"
+        else
+            pass "compare legend leaves out the title"
+        fi
         # Its paired differences are the ones `compare` stored.
         python3 - "$T/c.db" "$T/cs/compare-default.tsv" <<'PY' && pass "compare chart differences equal the stored comparison" || fail "compare chart differences equal the stored comparison"
 import re, sqlite3, sys
