@@ -291,17 +291,25 @@ static bf_status paired(bf_report *r, int64_t a_run, int a_key, int64_t b_run, i
  * (station.sl_check.servers=3)".  The seed, the replications and the
  * scenario's descriptive texts (title, description) are not what a policy
  * changes and are left out; the footer names the scenarios. */
+static bool legend_skips(const char *key)
+{
+    return strcmp(key, "simulation.seed") == 0 || strcmp(key, "simulation.replications") == 0 ||
+           strcmp(key, "simulation.title") == 0 || strcmp(key, "simulation.description") == 0;
+}
+
 static void run_title(bf_report *r, lang l, const char *role, int64_t run, char **vkeys,
                       size_t n_vkeys, sbuf *t)
 {
     bf__sbuf_printf(t, l == LANG_ZH ? "%s：%s %lld" : "%s: %s %lld", bf__L(l, role),
                     bf__L(l, "run"), (long long)run);
-    size_t shown = 0;
+    size_t shown = 0, n_show = 0;
+    for (size_t p = 0; p < n_vkeys; p++)
+        n_show += !legend_skips(vkeys[p]);
+    /* One parameter may take the legend's width (a whole staffing
+     * schedule); two share it. */
+    int room = n_show == 1 ? 72 : 24;
     for (size_t p = 0; p < n_vkeys; p++) {
-        if (strcmp(vkeys[p], "simulation.seed") == 0 ||
-            strcmp(vkeys[p], "simulation.replications") == 0 ||
-            strcmp(vkeys[p], "simulation.title") == 0 ||
-            strcmp(vkeys[p], "simulation.description") == 0)
+        if (legend_skips(vkeys[p]))
             continue;
         if (shown == 2) {
             bf__sbuf_put(t, ", ...");
@@ -310,8 +318,8 @@ static void run_title(bf_report *r, lang l, const char *role, int64_t run, char 
         char *v = bf__report_param(r, run, vkeys[p]);
         if (!v)
             continue; /* the other run has it: nothing to say about this one */
-        if (strlen(v) > 24)
-            bf__sbuf_printf(t, "%s%s=%.21s...", shown++ ? ", " : " (", vkeys[p], v);
+        if ((int)strlen(v) > room)
+            bf__sbuf_printf(t, "%s%s=%.*s...", shown++ ? ", " : " (", vkeys[p], room - 3, v);
         else
             bf__sbuf_printf(t, "%s%s=%s", shown++ ? ", " : " (", vkeys[p], v);
         bf_free(v);
