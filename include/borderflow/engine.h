@@ -101,6 +101,11 @@ typedef struct bf_event {
  * the order of events is the same as with bf_engine_step. */
 bool bf_engine_pop(bf_engine *e, bf_time limit, bf_event *ev);
 
+/* The earliest pending event, left in place: true and *ev filled, or
+ * false if there is none.  For a caller that wants to prefetch what the
+ * next event will touch. */
+bool bf_engine_peek(const bf_engine *e, bf_event *ev);
+
 /* Fires every event with time <= t, in order, then sets the clock to t
  * (t >= now).  Returns the number of events fired. */
 uint64_t bf_engine_run_until(bf_engine *e, bf_time t);

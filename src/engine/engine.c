@@ -549,6 +549,18 @@ bool bf_engine_pop(bf_engine *e, bf_time limit, bf_event *ev)
     return true;
 }
 
+bool bf_engine_peek(const bf_engine *e, bf_event *ev)
+{
+    if (e->n == 0)
+        return false;
+    const slot *sl = &e->slots[e->heap[0].slot];
+    ev->time = e->heap[0].time;
+    ev->kind = sl->kind;
+    ev->a = sl->a;
+    ev->b = sl->b;
+    return true;
+}
+
 bool bf_engine_step(bf_engine *e)
 {
     if (e->n == 0)

@@ -592,7 +592,8 @@ static void test_engine_alloc_failure(void **state)
     rec_fini(&r);
 }
 
-/* bf_engine_pop is bf_engine_step without the callback: two engines given
+/* bf_engine_pop is bf_engine_step without the callback (and bf_engine_peek
+ * shows what pop will take next): two engines given
  * the same schedule (ties, spawning events that schedule at now, a cancel,
  * a reschedule), one run by step and one by a pop loop that calls the same
  * handler, fire the same events at the same clock in the same order.  And
@@ -624,9 +625,15 @@ static void test_engine_pop_matches_step(void **state)
     bf_event ev;
     bf_event_handle late;
     assert_int_equal(bf_engine_schedule(e2, 1e6, K_PLAIN, 1, 2, &late), BF_OK);
+    bf_event peeked;
+    assert_true(bf_engine_peek(e2, &peeked));
     while (bf_engine_pop(e2, 1e5, &ev)) {
+        /* peek showed this very event, and left it in place */
+        assert_true(peeked.time == ev.time && peeked.kind == ev.kind && peeked.a == ev.a &&
+                    peeked.b == ev.b);
         assert_true(ev.time == bf_engine_now(e2));
         on_event(&r2, ev.kind, ev.a, ev.b);
+        assert_true(bf_engine_peek(e2, &peeked));
     }
     assert_int_equal(r1.n, r2.n);
     assert_true(r1.n > 300);
@@ -646,6 +653,7 @@ static void test_engine_pop_matches_step(void **state)
     assert_true(bf_engine_now(e2) == 1e6);
     assert_false(bf_engine_is_pending(e2, late));
     assert_false(bf_engine_pop(e2, INFINITY, &ev));
+    assert_false(bf_engine_peek(e2, &peeked));
     assert_int_equal(bf_engine_n_fired(e1), bf_engine_n_fired(e2) - 1);
     assert_true(bf_engine_check(e1) && bf_engine_check(e2));
     drop_engine(&r1);
