@@ -38,6 +38,8 @@
 #include "borderflow/rng.h"
 #include "model/sim_int.h"
 
+/* The kinds EV_ENTER .. EV_RENEGE, and only those, carry an entity in a:
+ * the event loop prefetches it by that range. */
 enum {
     EV_ARRIVAL,      /* a = class: next arrival of a renewal/profile/trace class */
     EV_BATCH,        /* a = class: a group (shuttle) arrives */
