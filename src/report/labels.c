@@ -300,6 +300,12 @@ void bf__fmt_time(char *buf, size_t len, double mean, double hw)
         snprintf(buf, len, "–");
         return;
     }
+    /* As in the summary `run` prints: below a twentieth of a second, with
+     * an interval as narrow, a time is nil for any briefing. */
+    if (fabs(mean) < 0.05 && (isnan(hw) || hw < 0.05)) {
+        snprintf(buf, len, "0 s");
+        return;
+    }
     tunit u = cell_unit(mean);
     if (isnan(hw))
         snprintf(buf, len, "%.3g %s", mean / u.div, u.name);
@@ -311,6 +317,10 @@ void bf__fmt_num(char *buf, size_t len, double mean, double hw, const char *fmt)
 {
     if (isnan(mean)) {
         snprintf(buf, len, "–");
+        return;
+    }
+    if (fabs(mean) < 0.005 && (isnan(hw) || hw < 0.005)) {
+        snprintf(buf, len, "0"); /* as `run` prints it: no 5.01e-07 ± 1e-06 */
         return;
     }
     char a[48], b[48];

@@ -881,6 +881,27 @@ static void test_report_names(void **state)
     assert_true(strtod(buf, NULL) == 1.0 / 3);
 }
 
+/* Briefing cells: a time in the unit its mean calls for, and a nil time
+ * or number printed as 0 (as the summary of `run` prints them), not as
+ * 0.000306 ± 0.00064 s or 5.01e-07 ± 1e-06. */
+static void test_report_cell_formats(void **state)
+{
+    (void)state;
+    char b[64];
+    bf__fmt_time(b, sizeof b, 1307.34, 34.75);
+    assert_string_equal(b, "21.8 ± 0.58 min");
+    bf__fmt_time(b, sizeof b, 0.000306, 0.00064);
+    assert_string_equal(b, "0 s");
+    bf__fmt_time(b, sizeof b, 0.04, 0.2); /* an interval that is not nil */
+    assert_string_equal(b, "0.04 ± 0.2 s");
+    bf__fmt_time(b, sizeof b, NAN, NAN);
+    assert_string_equal(b, "–");
+    bf__fmt_num(b, sizeof b, 5.01e-07, 1e-06, "%.3g");
+    assert_string_equal(b, "0");
+    bf__fmt_num(b, sizeof b, 0.536, 0.089, "%.3g");
+    assert_string_equal(b, "0.536 ± 0.089");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -906,6 +927,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_briefing_without_gnuplot_fails_cleanly,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_alloc_failures, setup, teardown),
+        cmocka_unit_test(test_report_cell_formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
